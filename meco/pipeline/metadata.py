@@ -1,0 +1,133 @@
+"""Metadata values drawn from a document's URL (and text), and the prefix template that renders them.
+
+Kinds: `host` (the paper's "URL": en.wikipedia.org), `domain` (registered domain, wikipedia.org),
+`suffix` (public suffix, org), `url` (full URL without scheme), `hash` (salted hash of the host) and
+`topic` (fastText label, see topic.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlsplit
+
+KINDS = ("host", "domain", "suffix", "url", "hash", "topic")
+URL_KINDS = frozenset(KINDS) - {"topic"}
+DEFAULT_LINES = {
+    "host": "URL: {host}",
+    "domain": "Domain: {domain}",
+    "suffix": "Suffix: {suffix}",
+    "url": "URL: {url}",
+    "hash": "Hash: {hash}",
+    "topic": "Topic: {topic}",
+}
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_HOST_OK = re.compile(r"^[^\s/\\?#@]+$")
+
+
+class MetadataError(ValueError):
+    """Bad metadata options (unknown kind, template naming a kind not asked for)."""
+
+
+def default_template(kinds: list[str]) -> str:
+    return "\n".join(DEFAULT_LINES[k] for k in kinds) + "\n\n"
+
+
+def parse_host(url: str) -> str | None:
+    """The lower-cased hostname without scheme, userinfo, port or trailing dot; None if there is none.
+
+    IPv6 literals come back without brackets (as urllib gives them); IDN hosts stay as written.
+    """
+    if not _SCHEME.match(url):
+        url = "//" + url.lstrip("/")  # "en.wikipedia.org/wiki/X" has no scheme but is still a URL
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:  # e.g. "http://[::1" (unbalanced IPv6 bracket)
+        return None
+    host = (host or "").rstrip(".")
+    return host if host and _HOST_OK.match(host) else None
+
+
+def url_without_scheme(url: str) -> str:
+    """The URL as written, minus its scheme; whitespace (never valid in a URL) is dropped so the prefix
+    stays on one line."""
+    return _SCHEME.sub("", "".join(url.split()), count=1)
+
+
+def host_hash(host: str, salt: str) -> str:
+    """16 hex digits of a keyed BLAKE2b of the host: stable across runs and machines, no global table."""
+    return hashlib.blake2b(host.encode(), key=salt.encode()[:64], digest_size=8).hexdigest()
+
+
+@dataclass
+class PrefixTemplate:
+    """A `str.format` template over metadata kinds, rendered line by line: a line whose value is missing
+    is left out, so `URL: {host}\\nTopic: {topic}\\n\\n` degrades to `URL: ...\\n\\n` without a topic."""
+
+    text: str
+
+    @cached_property
+    def fields(self) -> list[str]:
+        return [name for _, name, _, _ in string.Formatter().parse(self.text) if name]
+
+    def check(self, kinds: list[str]) -> None:
+        unknown = [f for f in self.fields if f not in kinds]
+        if unknown:
+            raise MetadataError(f"template {self.text!r} names {unknown}, which are not among --metadata {kinds}")
+        if not self.fields:
+            raise MetadataError(f"template {self.text!r} names no metadata field such as {{host}}")
+
+    def render(self, values: dict[str, str]) -> str:
+        """The prefix for these values; "" when none of the template's fields has a value."""
+        if not any(values.get(f) for f in self.fields):
+            return ""
+        kept = []
+        for line in self.text.split("\n"):
+            names = [name for _, name, _, _ in string.Formatter().parse(line) if name]
+            if all(values.get(n) for n in names):
+                kept.append(line.format(**values) if names else line)
+        return "\n".join(kept)
+
+
+class UrlMetadata:
+    """Extracts the URL-derived kinds. tldextract runs on its bundled suffix list: never a download."""
+
+    def __init__(self, kinds: list[str], hash_salt: str = ""):
+        self.kinds = [k for k in kinds if k in URL_KINDS]
+        self.hash_salt = hash_salt
+
+    @cached_property
+    def _tld(self):
+        import tldextract
+
+        return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    def extract(self, url) -> tuple[dict[str, str], str | None]:
+        """Values for each URL kind, and the reason when there are none (`no_url`, `unparsable_url`)."""
+        if not self.kinds:
+            return {}, None
+        if url is None or (isinstance(url, str) and not url.strip()):
+            return {}, "no_url"
+        if not isinstance(url, str):
+            return {}, "non_string_url"
+        host = parse_host(url)
+        if host is None:
+            return {}, "unparsable_url"
+        values = {}
+        for kind in self.kinds:
+            if kind == "host":
+                values[kind] = host
+            elif kind == "url":
+                values[kind] = url_without_scheme(url)
+            elif kind == "hash":
+                values[kind] = host_hash(host, self.hash_salt)
+            else:
+                parts = self._tld.extract_str(host)
+                if kind == "domain":
+                    values[kind] = parts.top_domain_under_public_suffix or host  # IPs, "localhost"
+                elif parts.suffix:
+                    values[kind] = parts.suffix
+        return values, None

@@ -1,0 +1,48 @@
+"""The pipeline step that gives each document its metadata prefix (or none, counted by reason)."""
+
+from __future__ import annotations
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from .metadata import PrefixTemplate, UrlMetadata
+from .topic import TopicClassifier
+
+PREFIX_KEY = "meco_prefix"  # Document.metadata key the shard writer reads
+
+
+class AttachMetadataPrefix(PipelineStep):
+    """Sets `metadata["meco_prefix"]` to the rendered template, "" when the document has no usable metadata.
+
+    Stats: `without_metadata.<reason>` (no_url, non_string_url, unparsable_url, topic_below_threshold) for
+    documents left without a prefix, `missing.<kind>` for a kind absent from an otherwise prefixed document.
+    """
+
+    name = "🏷 MeCo metadata prefix"
+    type = "🔖 - METADATA"
+
+    def __init__(self, kinds: list[str], template: str, hash_salt: str = "", topic: TopicClassifier | None = None):
+        super().__init__()
+        self.kinds, self.template, self.topic = kinds, PrefixTemplate(template), topic
+        self.template.check(kinds)
+        self.url_metadata = UrlMetadata(kinds, hash_salt)
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        for doc in data:
+            with self.track_time():
+                values, reason = self.url_metadata.extract(doc.metadata.get("url"))
+                if self.topic is not None:
+                    if label := self.topic.topic(doc.text):
+                        values["topic"] = label
+                    else:
+                        reason = reason or "topic_below_threshold"
+                prefix = self.template.render(values)
+                doc.metadata[PREFIX_KEY] = prefix
+                if not prefix:
+                    self.stat_update(f"without_metadata.{reason or 'no_value'}")
+                else:
+                    self.stat_update("with_metadata")
+                    for kind in self.template.fields:
+                        if kind not in values:
+                            self.stat_update(f"missing.{kind}")
+            yield doc

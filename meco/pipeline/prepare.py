@@ -1,0 +1,158 @@
+"""`meco prepare`: check everything, then run the datatrove pipeline and write the manifest.
+
+    readers (one per input layout) -> AttachMetadataPrefix -> MecoShardWriter      N tasks
+    ManifestWriter                                                                   1 task, after them
+
+Both stages run on a datatrove executor, so the same pipeline runs on local processes, Slurm or Ray.
+Everything that shapes the output is saved in OUT/prepare.json; a rerun with the same settings skips
+the finished tasks (datatrove completions) and produces byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.io import get_datafolder
+
+from ..shards import MANIFEST, write_json_atomically
+from ..tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+from .manifest import SETTINGS, ManifestWriter
+from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
+from .prefix import AttachMetadataPrefix
+from .sources import InputGroup, SOURCES, build_reader, resolve_inputs
+from .topic import TopicClassifier
+from .writer import MecoShardWriter
+
+DEFAULT_INPUT = str(Path(__file__).resolve().parents[2] / "data_samples")
+
+
+class SettingsMismatch(ValueError):
+    """OUT already holds output prepared with other settings."""
+
+
+@dataclass
+class PrepareConfig:
+    """Every `meco prepare` option; field docs are in `meco prepare --help`."""
+
+    inputs: list[str] = field(default_factory=lambda: [DEFAULT_INPUT])
+    output: str = "meco-data"
+    source: str = "auto"
+    text_key: str | None = None
+    url_key: str | None = None
+    metadata: list[str] = field(default_factory=lambda: ["host"])
+    template: str | None = None
+    hash_salt: str = ""
+    topic_model: str | None = None
+    topic_threshold: float = 0.0
+    topic_labels: str | None = None
+    tokenizer: str = DEFAULT_TOKENIZER
+    tasks: int | None = None
+    workers: int | None = None
+    limit: int = -1
+    seed: int = 0
+    val_fraction: float = 0.01
+    max_doc_chars: int = 10_000_000
+    batch_size: int = 1000
+
+    def shaping(self) -> dict:
+        """The settings that decide the output bytes; a resume must match them."""
+        settings = asdict(self)
+        for transient in ("output", "workers"):
+            settings.pop(transient)
+        return settings
+
+
+@dataclass
+class PreparePlan:
+    """The checked, resolved job: what the executors get."""
+
+    config: PrepareConfig
+    groups: list[InputGroup]
+    tokenizer: dict
+    template: str
+
+
+def plan(config: PrepareConfig) -> PreparePlan:
+    """Check every option and input, failing with a clear message before any work starts."""
+    kinds = list(dict.fromkeys(config.metadata))
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise MetadataError(f"--metadata {unknown or kinds}: choose from {list(KINDS)}")
+    config.metadata = kinds
+    template = config.template or default_template(kinds)
+    PrefixTemplate(template).check(kinds)
+    if ("topic" in kinds) != bool(config.topic_model):
+        raise MetadataError("--metadata topic and --topic-model go together: give both or neither")
+    if config.topic_model:
+        TopicClassifier(config.topic_model, config.topic_threshold, config.topic_labels).check()
+    if config.source not in ("auto", *SOURCES):
+        raise ValueError(f"--source {config.source!r}: choose from auto, {', '.join(SOURCES)}")
+    if not 0 <= config.val_fraction < 1:
+        raise ValueError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
+    tokenizer = load_tokenizer(config.tokenizer).describe()
+    groups = resolve_inputs(config.inputs, config.source)
+    if config.tasks is None:
+        config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
+    if config.workers is None:
+        config.workers = min(config.tasks, os.cpu_count() or 1)
+    return PreparePlan(config, groups, tokenizer, template)
+
+
+def save_or_check_settings(p: PreparePlan) -> None:
+    """First run: record the settings and the input file lists. Later runs: they must be the same."""
+    out = get_datafolder(p.config.output)
+    settings = {"config": p.config.shaping(), "inputs": [g.to_json() for g in p.groups], "tokenizer": p.tokenizer,
+                "template": p.template}  # fmt: skip
+    if out.exists(SETTINGS):
+        with out.open(SETTINGS, "rt") as f:
+            saved = json.load(f)
+        if saved != settings:
+            changed = sorted(k for k in settings["config"] if saved["config"].get(k) != settings["config"][k])
+            changed += [k for k in ("inputs", "tokenizer", "template") if saved[k] != settings[k]]
+            raise SettingsMismatch(
+                f"{p.config.output} was prepared with other settings ({', '.join(changed)} differ); "
+                "use another --output, or delete the folder to start over"
+            )
+        return
+    write_json_atomically(out, SETTINGS, settings)
+
+
+def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **executor_kwargs):
+    """(tokenize executor, manifest executor), the second depending on the first."""
+    c = p.config
+    out = get_datafolder(c.output)
+    readers = []
+    for i, group in enumerate(p.groups):
+        paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
+        with out.open(paths_file, "wt") as f:
+            f.write("".join(name + "\n" for name in group.files))
+        readers.append(build_reader(group, out.resolve_paths(paths_file), text_key=c.text_key, url_key=c.url_key,
+                                    limit=c.limit, max_chars=c.max_doc_chars))  # fmt: skip
+    topic = TopicClassifier(c.topic_model, c.topic_threshold, c.topic_labels) if c.topic_model else None
+    pipeline = [
+        *readers,
+        AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic),
+        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size),
+    ]
+    if executor_class is LocalPipelineExecutor:
+        executor_kwargs.setdefault("workers", c.workers)
+    tokenize = executor_class(pipeline, tasks=c.tasks, logging_dir=out.resolve_paths("logs/tokenize"), **executor_kwargs)
+    manifest = executor_class(
+        [ManifestWriter(c.output)], tasks=1, logging_dir=out.resolve_paths("logs/manifest"), depends=tokenize,
+        **{k: v for k, v in executor_kwargs.items() if k != "workers"},
+    )  # fmt: skip
+    return tokenize, manifest
+
+
+def prepare(config: PrepareConfig) -> dict:
+    """Run `meco prepare` on local processes; returns the manifest."""
+    p = plan(config)
+    save_or_check_settings(p)
+    _, manifest_executor = build_executors(p)
+    manifest_executor.run()
+    with get_datafolder(config.output).open(MANIFEST, "rt") as f:
+        return json.load(f)

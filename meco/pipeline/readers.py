@@ -1,0 +1,118 @@
+"""datatrove readers for JSON lines and parquet that count every record they skip, by reason.
+
+datatrove's own `JsonlReader` decodes files as text (one bad byte ends the whole file), and both readers
+drop empty or odd records silently; meco must lose nothing unseen, so these subclasses read lines as bytes,
+check each record and count the ones they skip under `skipped.<reason>` in datatrove's stats.
+"""
+
+from __future__ import annotations
+
+import io
+
+from datatrove.data import Document
+from datatrove.pipeline.readers.base import BaseDiskReader
+from datatrove.utils.logging import logger
+
+WARNINGS_PER_REASON = 5  # per task: the first few of each reason are logged, all are counted
+
+
+class CheckedRecords(BaseDiskReader):
+    """Turns raw records into Documents holding only text, id and URL, skipping and counting bad ones."""
+
+    def __init__(self, data_folder, *, url_key: str = "url", max_chars: int = 10_000_000, **kwargs):
+        super().__init__(data_folder, **kwargs)
+        self.url_key, self.max_chars = url_key, max_chars
+        self._warned: dict[str, int] = {}
+
+    def reject(self, reason: str, where: str, detail: str = "") -> None:
+        self.stat_update(f"skipped.{reason}")
+        seen = self._warned[reason] = self._warned.get(reason, 0) + 1
+        if seen <= WARNINGS_PER_REASON:
+            more = " (further ones are counted, not logged)" if seen == WARNINGS_PER_REASON else ""
+            logger.warning(f"skipped record {where}: {reason}{': ' + detail if detail else ''}{more}")
+
+    def document(self, record, path: str, index: int) -> Document | None:
+        where = f"{path}:{index + 1}"
+        if not isinstance(record, dict):
+            return self.reject("not_an_object", where, type(record).__name__)
+        text = record.get(self.text_key)
+        if text is None:
+            return self.reject("missing_text", where, f"no {self.text_key!r} field")
+        if not isinstance(text, str):
+            return self.reject("non_string_text", where, type(text).__name__)
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+            self.stat_update("repaired.nul_bytes_removed")
+        if not text.strip():
+            return self.reject("empty_text", where)
+        if len(text) > self.max_chars:
+            return self.reject("too_long", where, f"{len(text):,} characters > --max-doc-chars {self.max_chars:,}")
+        doc_id = record.get(self.id_key)
+        return Document(
+            text=text,
+            id=str(doc_id) if doc_id is not None else f"{path}/{index}",
+            metadata={"url": record.get(self.url_key)},
+        )
+
+
+class CheckedJsonlReader(CheckedRecords):
+    """JSON lines, plain or compressed (zstd, gzip), split on b"\\n" only: a raw U+2028 inside a text is text."""
+
+    name = "🐿 Jsonl (checked)"
+    _requires_dependencies = ["orjson"]
+
+    def __init__(self, data_folder, *, compression: str | None = "infer", **kwargs):
+        super().__init__(data_folder, **kwargs)
+        self.compression = compression
+
+    def read_file(self, filepath: str):
+        import orjson
+
+        with self.data_folder.open(filepath, "rb", compression=self.compression) as raw, io.BufferedReader(raw) as f:
+            for index, line in enumerate(f):
+                with self.track_time():
+                    if not line.strip():
+                        continue
+                    try:
+                        record = orjson.loads(line)
+                    except orjson.JSONDecodeError as e:
+                        reason = "invalid_utf8" if not _is_utf8(line) else "malformed_json"
+                        self.reject(reason, f"{filepath}:{index + 1}", str(e))
+                        continue
+                    document = self.document(record, filepath, index)
+                if document is not None:
+                    yield document
+
+
+class CheckedParquetReader(CheckedRecords):
+    """Parquet files read by record batches, only the text, URL and id columns."""
+
+    name = "📒 Parquet (checked)"
+    _requires_dependencies = ["pyarrow"]
+
+    def __init__(self, data_folder, *, batch_size: int = 1000, **kwargs):
+        super().__init__(data_folder, **kwargs)
+        self.batch_size = batch_size
+
+    def read_file(self, filepath: str):
+        import pyarrow.parquet as pq
+
+        with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f) as pqf:
+            present = set(pqf.schema_arrow.names)
+            if self.text_key not in present:
+                raise ValueError(f"{filepath}: no {self.text_key!r} column (columns: {sorted(present)}); set --text-key")
+            columns = [c for c in (self.text_key, self.url_key, self.id_key) if c in present]
+            index = 0
+            for batch in pqf.iter_batches(batch_size=self.batch_size, columns=columns):
+                with self.track_time("batch"):
+                    documents = [self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())]
+                index += batch.num_rows
+                yield from (d for d in documents if d is not None)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

