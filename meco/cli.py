@@ -89,3 +89,7 @@ def prepare_summary(manifest: dict, output: str, seconds: float) -> str:
     lines.append(f"  throughput         {manifest['document_tokens'] / max(seconds, 1e-9):>12,.0f} tokens/s "
                  f"({seconds:.1f} s wall, resumed tasks included)")  # fmt: skip
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -109,7 +109,8 @@ def _huggingface(name: str, path: Path | None) -> TextTokenizer:
         return [e.ids for e in tok.encode_batch_fast(texts, add_special_tokens=False)]
 
     return TextTokenizer(
-        name=name, kind="huggingface", vocab_size=tok.get_vocab_size(with_added_tokens=True), bos_id=bos,
+        # ids may have gaps (cl100k has 100,261 tokens up to id 100,276): size by the largest id
+        name=name, kind="huggingface", vocab_size=max(tok.get_vocab(with_added_tokens=True).values()) + 1, bos_id=bos,
         eos_id=eos, sha256=hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
         encode_batch=encode_batch, decode=lambda ids: tok.decode(ids, skip_special_tokens=False), backend=tok,
     )  # fmt: skip

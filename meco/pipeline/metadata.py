@@ -41,10 +41,11 @@ def parse_host(url: str) -> str | None:
 
     IPv6 literals come back without brackets (as urllib gives them); IDN hosts stay as written.
     """
+    url = url.strip()
     if not _SCHEME.match(url):
         url = "//" + url.lstrip("/")  # "en.wikipedia.org/wiki/X" has no scheme but is still a URL
     try:
-        host = urlsplit(url.strip()).hostname
+        host = urlsplit(url).hostname
     except ValueError:  # e.g. "http://[::1" (unbalanced IPv6 bracket)
         return None
     host = (host or "").rstrip(".")

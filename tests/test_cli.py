@@ -1,0 +1,54 @@
+"""The `meco` command as users call it: clear errors before any work, and the summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from meco.cli import main
+from tests.conftest import DATA_SAMPLES
+
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["prepare", "/no/such/path"], "/no/such/path: no such file or folder"),
+        (["prepare", "--source", "pile"], "Invalid value for '--source'"),
+        (["prepare", "--metadata", "colour"], "choose from host, domain"),
+        (["prepare", "--metadata", "topic"], "--metadata topic and --topic-model go together"),
+        (["prepare", "--template", "Site: {domain}\\n\\n"], "names ['domain'], which are not among --metadata ['host']"),
+        (["prepare", "--tokenizer", "./nope/tokenizer.json"], "no such file"),
+    ],
+)
+def test_bad_options_fail_before_any_work(tmp_path, args, message):
+    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_topic_model_that_fails_to_load_is_an_error_up_front(tmp_path):
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(b"not a fasttext model")
+    result = CliRunner().invoke(main, ["prepare", "-m", "host,topic", "--topic-model", str(bad), "-o", str(tmp_path / "o")])
+    assert result.exit_code != 0 and "cannot be loaded by fastText" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_default_run_prepares_the_shipped_samples_offline(tmp_path, tokenizer):
+    if not (DATA_SAMPLES / "c4").is_dir():
+        pytest.skip("data_samples/ not generated")
+    result = subprocess.run([sys.executable, "-m", "meco.cli", "prepare"], cwd=tmp_path, capture_output=True, text=True,
+                            env={"HF_HUB_OFFLINE": "1", "TIKTOKEN_CACHE_DIR": str(tmp_path / "no-cache"), "PATH": ""})  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((tmp_path / "meco-data" / "manifest.json").read_text())
+    docs = manifest["documents"]
+    assert docs["written"] == docs["in"] >= 100 and docs["skipped"] == {}
+    assert {i["source"] for i in manifest["inputs"]} == {"c4", "dclm", "refinedweb"}
+    for line in ("documents in", "train/conditioned", "train/cooldown", "without metadata", "skipped", "tokens/s"):
+        assert line in result.stdout

@@ -1,0 +1,160 @@
+"""End to end: real layouts in, every document of both variants decoded and checked exactly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+from meco.shards import Shards, sha256_file
+from tests.conftest import FASTTEXT_MODEL, prepare_folder
+from tests.corpus import read_records
+
+
+def expected_prefixes(records, template=lambda host: f"URL: {host}\n\n") -> dict[str, set[str]]:
+    """text -> the prefixes its record(s) may carry, computed with urllib, not meco."""
+    prefixes = defaultdict(set)
+    for r in records:
+        host = urlsplit(r["url"]).hostname if r.get("url") else None
+        prefixes[r["text"]].add(template(host.rstrip(".")) if host else "")
+    return prefixes
+
+
+def check_variants(root: Path, tokenizer, prefixes: dict[str, set[str]]) -> int:
+    """Both variants of both splits: exact tokens, masks and alignment; returns the documents seen."""
+    seen = 0
+    for split in ("train", "val"):
+        cond, cool = Shards.open(root, "conditioned", split), Shards.open(root, "cooldown", split)
+        assert len(cond) == len(cool)
+        for i in range(len(cool)):
+            ctoks, cmask = cond.document(i)
+            dtoks, dmask = cool.document(i)
+            assert dtoks[-1] == tokenizer.eos_id and ctoks[-1] == tokenizer.eos_id
+            text = tokenizer.decode(dtoks[:-1].tolist())
+            assert text in prefixes, f"document {i} of {split} is not an input text"
+            assert list(dtoks[:-1]) == tokenizer.encode_batch([text])[0]
+            plen = len(ctoks) - len(dtoks)
+            prefix = tokenizer.decode(ctoks[:plen].tolist())
+            assert prefix in prefixes[text]
+            assert list(ctoks[:plen]) == (tokenizer.encode_batch([prefix])[0] if prefix else [])
+            np.testing.assert_array_equal(ctoks[plen:], dtoks)
+            assert dmask.all() and not cmask[:plen].any() and cmask[plen:].all()
+            seen += 1
+    return seen
+
+
+def test_real_layouts_decode_exactly(prepared_shared, shared_data, tokenizer):
+    records = read_records(shared_data)
+    good = [r for r in records if r["text"].strip()]
+    assert check_variants(prepared_shared, tokenizer, expected_prefixes(good)) == len(good)
+    manifest = json.loads((prepared_shared / "manifest.json").read_text())
+    assert manifest["documents"]["in"] == len(records) == 1730
+    assert manifest["documents"]["skipped"] == {"empty_text": len(records) - len(good)}
+    assert manifest["documents"]["without_metadata"] == {}
+    assert (manifest["vocab_size"], manifest["token_size"], manifest["bos_id"], manifest["eos_id"]) == (100277, 4, None, 100257)
+
+
+def test_manifest_counts_and_checksums_match_the_files(prepared_shared):
+    manifest = json.loads((prepared_shared / "manifest.json").read_text())
+    for split, folder in (("train", prepared_shared), ("val", prepared_shared / "val")):
+        for variant in ("conditioned", "cooldown"):
+            entry = manifest["splits"][split][variant]
+            assert entry["documents"] == sum(f["documents"] for f in entry["files"]) > 0
+            for f in entry["files"]:
+                base = folder / variant / f["name"]
+                assert {k: sha256_file(str(base) + k[2:]) for k in f["sha256"]} == f["sha256"]
+                tokens = np.fromfile(base, "<u4")
+                loss = np.fromfile(str(base) + ".loss", np.uint8)
+                assert (len(tokens), int(loss.sum())) == (f["tokens"], f["target_tokens"])
+                assert np.fromfile(str(base) + ".index", "<u8")[-1] == len(tokens)
+                assert (folder / variant / (f["name"] + ".metadata")).read_text().split("\n")[:2] == ["cl100k_base|4", str(len(tokens))]
+    cond, cool = manifest["splits"]["train"]["conditioned"], manifest["splits"]["train"]["cooldown"]
+    assert cond["target_tokens"] == cool["target_tokens"] == cool["tokens"] < cond["tokens"]
+    assert not list(prepared_shared.rglob("*.partial"))
+
+
+def test_datatrove_reads_the_shards(prepared_shared):
+    from datatrove.utils.dataset import DatatroveFolderDataset
+
+    for variant in ("conditioned", "cooldown"):
+        ds = DatatroveFolderDataset(str(prepared_shared / variant), seq_len=64, token_size=4)
+        shards = Shards.open(prepared_shared, variant)
+        stream = np.concatenate([f.tokens for f in shards.files])
+        assert len(ds) == sum(len(f.tokens) // 65 for f in shards.files)
+        np.testing.assert_array_equal(np.asarray(ds[0]["input_ids"]), stream[:65])
+
+
+def test_topic_metadata_with_the_real_fasttext_model(tmp_path, shared_data, tokenizer):
+    import fasttext
+
+    if not FASTTEXT_MODEL.is_file():
+        pytest.skip("fastText model not in shared data")
+    names = ["Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder", "MeanOfTransportation", "Building",
+             "NaturalPlace", "Village", "Animal", "Plant", "Album", "Film", "WrittenWork"]  # fmt: skip
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("".join(f"{i}\t{n}\n" for i, n in enumerate(names, 1)))
+    c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
+    manifest = prepare_folder(tmp_path / "out", [c4], metadata=["host", "topic"], topic_model=str(FASTTEXT_MODEL),
+                              topic_threshold=0.6, topic_labels=str(labels), val_fraction=0.0)  # fmt: skip
+    model = fasttext.load_model(str(FASTTEXT_MODEL))
+    prefixes = {}
+    for r in read_records(c4):
+        (label,), (p,) = model.predict(" ".join(r["text"][:20_000].split()).lower(), k=1)
+        topic = f"Topic: {names[int(label.removeprefix('__label__')) - 1]}\n" if p >= 0.6 else ""
+        prefixes[r["text"]] = f"URL: {urlsplit(r['url']).hostname}\n{topic}\n"
+    cool, cond = Shards.open(tmp_path / "out", "cooldown"), Shards.open(tmp_path / "out", "conditioned")
+    with_topic = 0
+    for i in range(len(cool)):
+        text = tokenizer.decode(cool.document(i)[0][:-1].tolist())
+        assert tokenizer.decode(cond.document(i)[0][:-1].tolist()) == prefixes[text] + text
+        with_topic += "Topic: " in prefixes[text]
+    assert 0 < with_topic < len(cool) == 400
+    assert manifest["documents"]["missing_value"] == {"topic": 400 - with_topic}
+    assert manifest["metadata"] == {"kinds": ["host", "topic"], "template": "URL: {host}\nTopic: {topic}\n\n"}
+
+
+def test_killed_multitask_run_resumes_to_identical_output(tmp_path, shared_data):
+    inputs = [str(shared_data / "c4"), str(shared_data / "dclm"), str(shared_data / "refinedweb")]
+    cmd = [sys.executable, "-m", "meco.cli", "prepare", *inputs, "--tasks", "4", "--workers", "1"]
+    subprocess.run([*cmd, "-o", str(tmp_path / "straight")], check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*cmd, "-o", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first_done = killed / "logs" / "tokenize" / "completions" / "00000"
+    deadline = time.time() + 120
+    while not first_done.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.kill()
+    proc.wait()
+    assert (tmp_path / "straight" / "manifest.json").is_file()
+    assert not (killed / "manifest.json").exists(), "the run finished before it could be killed"
+    finished = {p.stem for p in (killed / "tasks").glob("*.json")}
+    assert 1 <= len(finished) < 4
+    for ds in killed.rglob("*.ds"):
+        assert ds.name[:5] in finished, f"{ds} looks complete but its task did not finish"
+
+    subprocess.run([*cmd, "-o", str(killed)], check=True, capture_output=True)
+    compared = 0
+    for path in (tmp_path / "straight").rglob("*"):
+        rel = path.relative_to(tmp_path / "straight")
+        if path.is_file() and rel.parts[0] not in ("logs", "tasks"):
+            assert (killed / rel).read_bytes() == path.read_bytes(), rel
+            compared += 1
+    # tasks 0 and 1 get files (datatrove shards each input's files by rank): 2 tasks x 2 splits x 2 variants
+    # x 4 files per shard, plus manifest.json, prepare.json and the three input lists
+    assert compared == 2 * 2 * 2 * 4 + 5
+    assert not list(killed.rglob("*.partial"))
+
+
+def test_rerun_with_other_settings_is_refused(tmp_path, shared_data):
+    c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
+    prepare_folder(tmp_path / "out", [c4], limit=5)
+    with pytest.raises(ValueError, match="other settings.*metadata"):
+        prepare_folder(tmp_path / "out", [c4], limit=5, metadata=["domain"])

@@ -1,0 +1,57 @@
+"""Bad records: each is skipped (or repaired) and counted by reason; every good record comes through."""
+
+import gzip
+import json
+
+from meco.pipeline.readers import CheckedJsonlReader, CheckedParquetReader
+
+
+def _read(reader):
+    docs = list(reader.run())
+    counts = {k: v.total for k, v in reader.stats.stats.items()}
+    return docs, counts
+
+
+def test_jsonl_bad_records_are_counted_and_good_ones_kept(tmp_path):
+    long_text = "word " * 2_100_000  # 10.5 MB
+    lines = [
+        json.dumps({"text": "good one", "url": "https://a.example.com/1"}).encode(),
+        b'{"text": "truncated',
+        json.dumps({"url": "https://no-text.example.com"}).encode(),
+        json.dumps({"text": 12, "url": "x"}).encode(),
+        json.dumps({"text": "   \n", "url": "x"}).encode(),
+        b'{"text": "bad \xff\xfe byte", "url": "x"}',
+        json.dumps({"text": "nul\u0000inside", "url": "https://b.example.com"}).encode(),
+        json.dumps({"text": long_text, "url": "x"}).encode(),
+        json.dumps(["not", "an", "object"]).encode(),
+        b"",
+        json.dumps({"text": "line\u2028separator stays", "url": None}, ensure_ascii=False).encode(),
+        json.dumps({"text": "good two", "url": "https://c.example.com"}).encode(),
+    ]
+    (tmp_path / "in.jsonl.gz").write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+    docs, counts = _read(CheckedJsonlReader(str(tmp_path), max_chars=10_000_000))
+    assert [d.text for d in docs] == ["good one", "nulinside", "line\u2028separator stays", "good two"]
+    assert [d.metadata["url"] for d in docs] == ["https://a.example.com/1", "https://b.example.com", None, "https://c.example.com"]
+    assert docs[0].id == "in.jsonl.gz/0"
+    assert {k: v for k, v in counts.items() if k.startswith(("skipped", "repaired"))} == {
+        "skipped.malformed_json": 1,
+        "skipped.missing_text": 1,
+        "skipped.non_string_text": 1,
+        "skipped.empty_text": 1,
+        "skipped.invalid_utf8": 1,
+        "repaired.nul_bytes_removed": 1,
+        "skipped.too_long": 1,
+        "skipped.not_an_object": 1,
+    }
+
+
+def test_parquet_reads_only_needed_columns_and_counts_bad_rows(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"content": ["first", None, "", "third"], "url": ["https://x.org/1", "u", "u", None],
+                      "image_urls": [[["a", "b"]], [], [], []]})  # fmt: skip
+    pq.write_table(table, tmp_path / "part.parquet", row_group_size=2)
+    docs, counts = _read(CheckedParquetReader(str(tmp_path), text_key="content", batch_size=3))
+    assert [(d.text, d.metadata["url"], d.id) for d in docs] == [("first", "https://x.org/1", "part.parquet/0"), ("third", None, "part.parquet/3")]
+    assert counts["skipped.missing_text"] == 1 and counts["skipped.empty_text"] == 1
