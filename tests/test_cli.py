@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -43,8 +44,9 @@ def test_topic_model_that_fails_to_load_is_an_error_up_front(tmp_path):
 def test_default_run_prepares_the_shipped_samples_offline(tmp_path, tokenizer):
     if not (DATA_SAMPLES / "c4").is_dir():
         pytest.skip("data_samples/ not generated")
+    offline = {"HF_HUB_OFFLINE": "1", "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty-cache"), "https_proxy": "http://127.0.0.1:9"}
     result = subprocess.run([sys.executable, "-m", "meco.cli", "prepare"], cwd=tmp_path, capture_output=True, text=True,
-                            env={"HF_HUB_OFFLINE": "1", "TIKTOKEN_CACHE_DIR": str(tmp_path / "no-cache"), "PATH": ""})  # fmt: skip
+                            env=os.environ | offline)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((tmp_path / "meco-data" / "manifest.json").read_text())
     docs = manifest["documents"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from meco.shards import Shards, sha256_file
-from tests.conftest import FASTTEXT_MODEL, prepare_folder
+from tests.conftest import DATA_SAMPLES, FASTTEXT_MODEL, prepare_folder
 from tests.corpus import read_records
 
 
@@ -158,3 +158,14 @@ def test_rerun_with_other_settings_is_refused(tmp_path, shared_data):
     prepare_folder(tmp_path / "out", [c4], limit=5)
     with pytest.raises(ValueError, match="other settings.*metadata"):
         prepare_folder(tmp_path / "out", [c4], limit=5, metadata=["domain"])
+
+
+def test_shipped_samples_decode_exactly(tmp_path, tokenizer):
+    if not (DATA_SAMPLES / "c4").is_dir():
+        pytest.skip("data_samples/ not generated")
+    manifest = prepare_folder(tmp_path / "out", [DATA_SAMPLES], val_fraction=0.1)
+    records = read_records(DATA_SAMPLES)
+    assert check_variants(tmp_path / "out", tokenizer, expected_prefixes(records)) == len(records) == manifest["documents"]["written"]
+    assert manifest["splits"]["val"]["cooldown"]["documents"] > 0
+    hosts = {p for ps in expected_prefixes(records).values() for p in ps}
+    assert {"URL: www.example.org\n\n", "URL: 2001:db8::1\n\n", "URL: forum.example.net\n\n"} <= hosts
