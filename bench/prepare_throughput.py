@@ -8,7 +8,7 @@ default cl100k_base as a tokenizer.json) and the same cores, it measures in one 
   (b) datatrove `DocumentTokenizer` writing the two variants: prefixed text with `no_loss_ranges`, then plain,
   (c) `meco prepare` writing both variants,
 and reports (c)/(b) time (target <= 0.6) and (c)/(a) tokens/s (target >= 0.8), plus `meco prepare` on the
-tiktoken path and the peak memory of each run's largest process at 1x and 2x the input.
+tiktoken path and the peak memory of the largest process (a worker) of each run, at 1x and 2x the input.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,17 +64,37 @@ def write_input(records: list[dict], copies: int, folder: Path) -> int:
     return copies * len(records)
 
 
-# runs a command and prints the peak RSS (KiB) of its largest descendant; a fresh process per measurement
-# because RUSAGE_CHILDREN only ever grows
-PEAK_RSS = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); " \
-           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, peak RSS in KiB) of every process, from /proc (Linux)."""
+    table = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            table[int(status.parent.name)] = (int(fields["PPid"]), int(fields.get("VmHWM", "0 kB").split()[0]))
+        except (OSError, KeyError, ValueError):  # the process ended while we looked
+            continue
+    return table
 
 
 def timed_subprocess(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of the largest process in the command's tree."""
+    """Wall seconds, and the largest peak RSS (MiB) of any process in the command's tree (workers included),
+    sampled every 20 ms from each process's own high-water mark."""
+    log = tempfile.TemporaryFile()  # not a pipe: datatrove logs a lot, and a full pipe would block the run
     start = time.perf_counter()
-    peak_kib = subprocess.run([sys.executable, "-c", PEAK_RSS, *cmd], check=True, capture_output=True, text=True).stdout
-    return time.perf_counter() - start, int(peak_kib) // 1024
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    peak = 0
+    while proc.poll() is None:
+        table = _process_table()
+        tree = {proc.pid}
+        for _ in range(4):  # the launcher, datatrove's forkserver, its workers
+            tree |= {pid for pid, (ppid, _) in table.items() if ppid in tree}
+        peak = max([peak] + [table[pid][1] for pid in tree if pid in table])
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        log.seek(0)
+        raise RuntimeError(f"{cmd[:4]} failed:\n{log.read().decode()[-2000:]}")
+    return seconds, peak // 1024
 
 
 def meco_prepare(data: Path, out: Path, tokenizer: str, workers: int) -> tuple[float, int]:
@@ -131,6 +152,7 @@ def main() -> None:
     print(f"(c)/(b) time:     {meco_s / datatrove_s:.2f}  (target <= 0.6)", file=out)
     print(f"(c)/(a) tokens/s: {raw_s / meco_s:.2f}  (target >= 0.8)", file=out)
     print(out.getvalue(), end="")
+    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -59,14 +59,30 @@ def _unescape(ctx, param, value):
 @click.option("--max-doc-chars", type=int, default=10_000_000, show_default=True,
               help="Longer documents are skipped and counted.")
 @click.option("--batch-size", type=int, default=1000, show_default=True, help="Documents per tokenizer call.")
-def prepare(inputs, **options):  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True,
+              help="local processes, or a Slurm job array (then the manifest job runs after it).")
+@click.option("--slurm-partition", help="Slurm partition (required with --executor slurm).")
+@click.option("--slurm-time", default="24:00:00", show_default=True, help="Slurm time limit per task.")
+@click.option("--slurm-cpus-per-task", type=int, default=2, show_default=True)
+@click.option("--slurm-mem-per-cpu-gb", type=int, default=2, show_default=True)
+@click.option("--slurm-qos", default="normal", show_default=True)
+def prepare(inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, slurm_mem_per_cpu_gb, slurm_qos,
+            **options):  # fmt: skip
     """Tokenize INPUTS (files, folders, fsspec URLs; default: the shipped data_samples/) into
     aligned conditioned/cooldown shards. Rerunning with the same --output resumes."""
     from .pipeline import PrepareConfig, prepare as run_prepare
+    from .pipeline.prepare import submit_to_slurm
 
     config = PrepareConfig(**options, **({"inputs": list(inputs)} if inputs else {}))
     started = time.time()
     try:
+        if executor == "slurm":
+            if not slurm_partition:
+                raise click.UsageError("--executor slurm needs --slurm-partition")
+            job = submit_to_slurm(config, partition=slurm_partition, time=slurm_time, qos=slurm_qos,
+                                  cpus_per_task=slurm_cpus_per_task, mem_per_cpu_gb=slurm_mem_per_cpu_gb)  # fmt: skip
+            click.echo(f"submitted to Slurm; job {job} writes {config.output}/manifest.json when every task is done")
+            return
         manifest = run_prepare(config)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from e

@@ -54,3 +54,22 @@ def test_default_run_prepares_the_shipped_samples_offline(tmp_path, tokenizer):
     assert {i["source"] for i in manifest["inputs"]} == {"c4", "dclm", "refinedweb"}
     for line in ("documents in", "train/conditioned", "train/cooldown", "without metadata", "skipped", "tokens/s"):
         assert line in result.stdout
+
+
+def test_slurm_executor_runs_the_same_pipeline(tmp_path, shared_data):
+    """Through datatrove's SlurmPipelineExecutor, with sbatch/srun stand-ins that run each array task at once."""
+    from pathlib import Path
+
+    c4 = str(shared_data / "c4")
+    env = os.environ | {"PATH": f"{Path(__file__).parent / 'fake_slurm'}:{os.environ['PATH']}",
+                        "FAKE_SLURM_COUNTER": str(tmp_path / "jobs")}  # fmt: skip
+    cmd = [sys.executable, "-m", "meco.cli", "prepare", c4, "--tasks", "2"]
+    slurm = subprocess.run([*cmd, "-o", str(tmp_path / "slurm"), "--executor", "slurm", "--slurm-partition", "cpu"],
+                           env=env, capture_output=True, text=True)  # fmt: skip
+    assert slurm.returncode == 0, slurm.stderr[-3000:]
+    assert "submitted to Slurm" in slurm.stdout
+    script = (tmp_path / "slurm" / "logs" / "tokenize" / "launch_script.slurm").read_text()
+    assert "#SBATCH --partition=cpu" in script and "#SBATCH --array=0-1" in script
+    subprocess.run([*cmd, "-o", str(tmp_path / "local")], check=True, capture_output=True)
+    for name in ("manifest.json", "conditioned/00000.ds", "conditioned/00001.ds.loss", "cooldown/00001.ds.index"):
+        assert (tmp_path / "slurm" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name

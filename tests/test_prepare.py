@@ -169,3 +169,13 @@ def test_shipped_samples_decode_exactly(tmp_path, tokenizer):
     assert manifest["splits"]["val"]["cooldown"]["documents"] > 0
     hosts = {p for ps in expected_prefixes(records).values() for p in ps}
     assert {"URL: www.example.org\n\n", "URL: 2001:db8::1\n\n", "URL: forum.example.net\n\n"} <= hosts
+
+
+def test_fsspec_url_inputs_read_like_paths(tmp_path, shared_data):
+    c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
+    by_url = prepare_folder(tmp_path / "url", [f"file://{c4}"], limit=20, val_fraction=0)
+    by_path = prepare_folder(tmp_path / "path", [c4], limit=20, val_fraction=0)
+    assert by_url["inputs"][0]["folder"].startswith("file://")
+    assert by_url["inputs"][0]["files"] == by_path["inputs"][0]["files"] == [c4.name]
+    for name in ("conditioned/00000.ds", "cooldown/00000.ds.loss"):
+        assert (tmp_path / "url" / name).read_bytes() == (tmp_path / "path" / name).read_bytes()

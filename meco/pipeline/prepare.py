@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -156,3 +157,19 @@ def prepare(config: PrepareConfig) -> dict:
     manifest_executor.run()
     with get_datafolder(config.output).open(MANIFEST, "rt") as f:
         return json.load(f)
+
+
+def submit_to_slurm(config: PrepareConfig, **slurm_options) -> str:
+    """Submit the tokenize job array and the manifest job after it; returns the manifest job's id.
+    `slurm_options` go to datatrove's SlurmPipelineExecutor (partition, time, cpus_per_task, qos, ...)."""
+    from datatrove.executor import SlurmPipelineExecutor
+
+    p = plan(config)
+    save_or_check_settings(p)
+    in_venv = sys.prefix != sys.base_prefix  # the jobs run in the same virtual environment as this command
+    slurm_options.setdefault("venv_path", f"{sys.prefix}/bin/activate" if in_venv else None)
+    if "://" not in config.output:
+        slurm_options.setdefault("slurm_logs_folder", str(Path(config.output) / "logs" / "slurm"))
+    _, manifest_executor = build_executors(p, SlurmPipelineExecutor, job_name="meco-prepare", **slurm_options)
+    manifest_executor.run()
+    return manifest_executor.job_id
