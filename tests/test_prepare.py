@@ -179,3 +179,43 @@ def test_fsspec_url_inputs_read_like_paths(tmp_path, shared_data):
     assert by_url["inputs"][0]["files"] == by_path["inputs"][0]["files"] == [c4.name]
     for name in ("conditioned/00000.ds", "cooldown/00000.ds.loss"):
         assert (tmp_path / "url" / name).read_bytes() == (tmp_path / "path" / name).read_bytes()
+
+
+def test_bos_is_added_and_masked_where_the_tokenizer_has_one(tmp_path, tokenizer_json, shared_data):
+    folder = tmp_path / "tok"
+    folder.mkdir()
+    (folder / "tokenizer.json").write_bytes(tokenizer_json.read_bytes())
+    (folder / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<|fim_prefix|>", "eos_token": "<|endoftext|>"}))
+    c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
+    manifest = prepare_folder(tmp_path / "out", [c4], tokenizer=str(folder), limit=10, val_fraction=0)
+    assert (manifest["bos_id"], manifest["eos_id"], manifest["tokenizer"]["kind"]) == (100258, 100257, "huggingface")
+    from meco.tokenizer import load_tokenizer
+
+    tok = load_tokenizer(str(folder))
+    cond, cool = Shards.open(tmp_path / "out", "conditioned"), Shards.open(tmp_path / "out", "cooldown")
+    for i, record in enumerate(read_records(c4)[:10]):
+        text_ids = tok.encode_batch([record["text"]])[0]
+        prefix_ids = tok.encode_batch([f"URL: {urlsplit(record['url']).hostname}\n\n"])[0]
+        assert cool.document(i)[0].tolist() == [100258, *text_ids, 100257]
+        assert cool.document(i)[1].tolist() == [0] + [1] * (len(text_ids) + 1)
+        assert cond.document(i)[0].tolist() == [100258, *prefix_ids, *text_ids, 100257]
+        assert cond.document(i)[1].tolist() == [0] * (1 + len(prefix_ids)) + [1] * (len(text_ids) + 1)
+
+
+def test_documents_without_metadata_are_kept_unprefixed_and_counted(tmp_path, tokenizer):
+    records = [{"text": "has a url", "url": "https://EN.Wikipedia.org:443/wiki/A"}, {"text": "no url field"},
+               {"text": "null url", "url": None}, {"text": "broken url", "url": "http://[::1"},
+               {"text": "numeric url", "url": 7}, {"text": "bad\x00 json next"}]  # fmt: skip
+    lines = [json.dumps(r) for r in records] + ['{"text": oops}']
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "docs.jsonl").write_text("\n".join(lines) + "\n")
+    manifest = prepare_folder(tmp_path / "out", [tmp_path / "in"], val_fraction=0)
+    docs = manifest["documents"]
+    assert docs["without_metadata"] == {"no_url": 3, "non_string_url": 1, "unparsable_url": 1}
+    assert (docs["in"], docs["written"], docs["skipped"], docs["repaired"]) == (7, 6, {"malformed_json": 1}, {"nul_bytes_removed": 1})
+    cond, cool = Shards.open(tmp_path / "out", "conditioned"), Shards.open(tmp_path / "out", "cooldown")
+    assert tokenizer.decode(cond.document(0)[0].tolist()) == "URL: en.wikipedia.org\n\nhas a url<|endoftext|>"
+    for i in range(1, 6):
+        np.testing.assert_array_equal(cond.document(i)[0], cool.document(i)[0])
+        assert cond.document(i)[1].all()
+    assert tokenizer.decode(cool.document(5)[0][:-1].tolist()) == "bad json next"
