@@ -156,18 +156,19 @@ class ShardFile:
     def open(cls, path: str | os.PathLike, dtype: np.dtype, entry: dict | None = None) -> "ShardFile":
         """Map a shard; with a manifest `entry`, first check every file's size against it."""
         path = Path(path)
+        files = {suffix: Path(str(path) + suffix) for suffix in SHARD_SUFFIXES}
+        dtypes = {"": np.dtype(dtype), ".index": INDEX_DTYPE, ".loss": LOSS_DTYPE}
         if entry is not None:
-            sizes = {"": entry["tokens"] * np.dtype(dtype).itemsize, ".index": entry["documents"] * 8,
-                     ".loss": entry["tokens"]}  # fmt: skip
-            for suffix, expected in sizes.items():
-                file = Path(str(path) + suffix)
+            lengths = {"": entry["tokens"], ".index": entry["documents"], ".loss": entry["tokens"]}
+            for suffix, file in files.items():
+                expected = lengths[suffix] * dtypes[suffix].itemsize
                 if not file.is_file():
                     raise ShardFormatError(f"{file}: missing (listed in the manifest)")
                 if file.stat().st_size != expected:
                     raise ShardFormatError(
                         f"{file}: {file.stat().st_size} bytes, the manifest says {expected}; the folder is damaged"
                     )
-        tokens, ends, loss = (_memmap(Path(str(path) + s), d) for s, d in zip(SHARD_SUFFIXES, (dtype, INDEX_DTYPE, LOSS_DTYPE)))
+        tokens, ends, loss = (_memmap(files[suffix], dtypes[suffix]) for suffix in SHARD_SUFFIXES)
         if len(loss) != len(tokens) or (len(ends) and int(ends[-1]) != len(tokens)):
             raise ShardFormatError(f"{path}: tokens, index and loss mask disagree in length")
         return cls(path, tokens, ends, loss)
