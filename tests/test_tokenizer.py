@@ -39,3 +39,11 @@ def test_tokenizer_config_beside_the_file_names_bos_and_eos(tmp_path, tokenizer_
 def test_missing_tokenizer_file_is_a_clear_error(tmp_path):
     with pytest.raises(TokenizerError, match="no such file"):
         load_tokenizer(str(tmp_path / "missing" / "tokenizer.json"))
+
+
+def test_a_vocabulary_file_with_another_checksum_is_refused(monkeypatch):
+    import meco.tokenizer
+
+    monkeypatch.setattr(meco.tokenizer, "CL100K_SHA256", "0" * 64)
+    with pytest.raises(TokenizerError, match="sha256 223921b7.* is not cl100k_base's 0000"):
+        load_tokenizer()
