@@ -84,7 +84,7 @@ def prepare(inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, 
             click.echo(f"submitted to Slurm; job {job} writes {config.output}/manifest.json when every task is done")
             return
         manifest = run_prepare(config)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, RuntimeError) as e:
         raise click.ClickException(str(e)) from e
     click.echo(prepare_summary(manifest, config.output, time.time() - started))
 

@@ -73,3 +73,17 @@ def test_slurm_executor_runs_the_same_pipeline(tmp_path, shared_data):
     subprocess.run([*cmd, "-o", str(tmp_path / "local")], check=True, capture_output=True)
     for name in ("manifest.json", "conditioned/00000.ds", "conditioned/00001.ds.loss", "cooldown/00001.ds.index"):
         assert (tmp_path / "slurm" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
+
+
+def test_a_failing_task_is_reported_with_its_log_folder(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"body": ["a text"], "url": ["https://x.org"]}), tmp_path / "in" / "a.parquet")
+    args = ["prepare", str(tmp_path / "in"), "--source", "parquet", "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "a task failed: ValueError" in result.output and "no 'text' column" in result.output
+    assert f"{tmp_path / 'out'}/logs/tokenize/logs" in result.output
+    assert not (tmp_path / "out" / "manifest.json").exists()

@@ -35,6 +35,10 @@ class SettingsMismatch(ValueError):
     """OUT already holds output prepared with other settings."""
 
 
+class TaskFailed(RuntimeError):
+    """A datatrove task raised; finished tasks are kept, so the same command resumes once the cause is fixed."""
+
+
 @dataclass
 class PrepareConfig:
     """Every `meco prepare` option; field docs are in `meco prepare --help`."""
@@ -154,7 +158,12 @@ def prepare(config: PrepareConfig) -> dict:
     p = plan(config)
     save_or_check_settings(p)
     _, manifest_executor = build_executors(p)
-    manifest_executor.run()
+    try:
+        manifest_executor.run()
+    except Exception as e:  # whatever a task raised, the user needs the same pointer to its log
+        logs = get_datafolder(config.output).resolve_paths("logs/tokenize/logs")
+        raise TaskFailed(f"a task failed: {type(e).__name__}: {e}\nsee the task logs in {logs}; finished tasks "
+                         "are kept, so rerunning the same command resumes") from e  # fmt: skip
     with get_datafolder(config.output).open(MANIFEST, "rt") as f:
         return json.load(f)
 
