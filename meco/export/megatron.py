@@ -49,8 +49,8 @@ def write_indexed_dataset(prefix: Path, values: np.ndarray, ends: np.ndarray, dt
 
 
 def export_megatron(root, out) -> str:
+    manifest, shards = source_shards(root, out)  # a bad source fails before OUT is created
     out = empty_output(out)
-    manifest, shards = source_shards(root, out)
     dtype = megatron_dtype(manifest["vocab_size"])
     prefixes = defaultdict(list)
     for s in shards:

@@ -21,8 +21,8 @@ CONFIG_FILE = "olmo_datasets.py"
 
 
 def export_olmo(root, out, copy: bool = False) -> str:
+    manifest, shards = source_shards(root, out)  # a bad source fails before OUT is created
     out = empty_output(out)
-    manifest, shards = source_shards(root, out)
     place = shutil.copyfile if copy else (lambda src, dst: os.symlink(os.path.abspath(src), dst))
     paths = defaultdict(lambda: ([], []))
     for s in shards:
