@@ -107,5 +107,54 @@ def prepare_summary(manifest: dict, output: str, seconds: float) -> str:
     return "\n".join(lines)
 
 
+@main.command("export-shards")
+@click.argument("data", type=click.Path(file_okay=False))
+@click.argument("out", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["megatron", "olmo"]), required=True,
+              help="megatron: .bin/.idx indexed datasets (loss masks as <name>_loss); olmo: token arrays and label masks.")
+@click.option("--copy", is_flag=True, help="olmo: copy the shard files instead of symlinking them.")
+def export_shards(data, out, fmt, copy):
+    """Write the prepared folder DATA in another trainer's layout into the new folder OUT (no re-tokenizing)."""
+    from .export import export
+
+    if copy and fmt != "olmo":
+        raise click.UsageError("--copy applies to --format olmo only")
+    try:
+        click.echo(export(data, fmt, out, copy=copy))
+    except (ValueError, OSError) as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command("inspect")
+@click.argument("data", type=click.Path(file_okay=False))
+@click.option("--sample", type=int, default=1000, show_default=True,
+              help="Conditioned documents (spread evenly) whose prefixes are decoded for the metadata counts.")
+@click.option("--top", type=int, default=10, show_default=True, help="Metadata values listed per key (0: all).")
+@click.option("--doc", type=int, default=0, show_default=True, help="The train/conditioned document shown decoded.")
+@click.option("--show-tokens", type=int, default=200, show_default=True, help="Tokens of that document shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Also save document lengths and top metadata values as a PNG (needs the `plot` extra).")
+def inspect_command(data, sample, top, doc, show_tokens, as_json, plot_path):
+    """Counts, tokenizer, top metadata values and a decoded sample of the prepared folder DATA."""
+    import json
+
+    from .inspection import format_report, inspect_data, plot
+
+    try:
+        report = inspect_data(data, sample=sample, top=top, doc=doc, show_tokens=show_tokens)
+        if plot_path:
+            plot(data, report, plot_path)
+    except (ValueError, OSError) as e:
+        raise click.ClickException(str(e)) from e
+    except ImportError as e:
+        raise click.ClickException(f"--plot needs matplotlib: pip install 'meco[plot]' ({e})") from e
+    if as_json:
+        report.get("sample", {}).pop("styled", None)
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+
+
 if __name__ == "__main__":
     main()

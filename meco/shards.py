@@ -209,6 +209,7 @@ class Shards:
     def __init__(self, root: Path, manifest: dict, split: str, variant: str, files: list[ShardFile]):
         self.root, self.manifest, self.split, self.variant, self.files = root, manifest, split, variant, files
         self.doc_offsets = np.cumsum([0] + [len(f) for f in files], dtype=np.int64)
+        self.token_offsets = np.cumsum([0] + [len(f.tokens) for f in files], dtype=np.int64)  # shard starts, total
 
     @classmethod
     def open(cls, root: str | os.PathLike, variant: str, split: str = "train", verify: bool = False) -> "Shards":
@@ -236,7 +237,7 @@ class Shards:
 
     @property
     def num_tokens(self) -> int:
-        return sum(len(f.tokens) for f in self.files)
+        return int(self.token_offsets[-1])
 
     def locate(self, i: int) -> tuple[ShardFile, int]:
         """The shard holding global document `i`, and its index there."""
@@ -249,6 +250,49 @@ class Shards:
         shard, j = self.locate(i)
         return shard.document(j)
 
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Tokens and loss mask at positions [start, stop) of the variant's concatenated token stream,
+        shard boundaries crossed as if the shards were one file (copies, not views)."""
+        if not 0 <= start <= stop <= self.num_tokens:
+            raise IndexError(f"tokens [{start}, {stop}) out of range for {self.num_tokens} tokens")
+        pieces = []
+        f = int(np.searchsorted(self.token_offsets, start, side="right")) - 1
+        while f < len(self.files) and self.token_offsets[f] < stop:
+            lo, hi = max(start - int(self.token_offsets[f]), 0), min(stop, int(self.token_offsets[f + 1])) - int(self.token_offsets[f])
+            pieces.append((self.files[f].tokens[lo:hi], self.files[f].loss[lo:hi]))
+            f += 1
+        if not pieces:
+            return np.zeros(0, self.manifest["token_dtype"]), np.zeros(0, LOSS_DTYPE)
+        return np.concatenate([t for t, _ in pieces]), np.concatenate([m for _, m in pieces])
+
+    def windows(self, seq_len: int) -> "TokenWindows":
+        return TokenWindows(self, seq_len)
+
     def lengths(self) -> np.ndarray:
         """Token count of every document, in order (reads only the index files)."""
         return np.concatenate([np.diff(f.ends, prepend=np.uint64(0)).astype(np.int64) for f in self.files] or [np.zeros(0, np.int64)])
+
+
+class TokenWindows:
+    """Fixed-length training examples over one variant's token stream, for a plain PyTorch `Dataset`.
+
+    Window `i` reads the `seq_len + 1` tokens from `i * seq_len` (windows overlap by one token, so every
+    token after the first is a target exactly once) and returns three aligned arrays of `seq_len`:
+    `input_ids`, `target_ids` (the next tokens) and `target_mask` (bool: the target carries loss; False on
+    metadata prefixes and BOS). Windows cross document and shard boundaries; the tail that does not fill
+    a window is dropped.
+    """
+
+    def __init__(self, shards: Shards, seq_len: int):
+        if seq_len < 1:
+            raise ValueError(f"seq_len must be at least 1, not {seq_len}")
+        self.shards, self.seq_len = shards, seq_len
+
+    def __len__(self) -> int:
+        return max(self.shards.num_tokens - 1, 0) // self.seq_len
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"window {i} out of range for {len(self)} windows of {self.seq_len} tokens")
+        tokens, loss = self.shards.read(i * self.seq_len, (i + 1) * self.seq_len + 1)
+        return tokens[:-1], tokens[1:], loss[1:].astype(bool)

@@ -1,7 +1,9 @@
-"""The reader's checks: a damaged or foreign folder is an error that names the file."""
+"""The reader: documents, token ranges and windows read back exactly; a damaged or foreign folder is an error that names the file."""
 
 import json
 import shutil
+
+import numpy as np
 
 import pytest
 
@@ -48,3 +50,47 @@ def test_other_format_version_and_missing_folder(prepared_copy, tmp_path):
         Shards.open(prepared_copy, "cooldown")
     with pytest.raises(ShardFormatError, match="no such data folder"):
         Shards.open(tmp_path / "nowhere", "cooldown")
+
+
+def test_read_and_windows_follow_the_concatenated_stream(prepared_shared):
+    shards = Shards.open(prepared_shared, "conditioned")
+    assert len(shards.files) == 2  # so windows cross a shard boundary
+    stream = np.concatenate([np.fromfile(f.path, "<u4") for f in shards.files])
+    loss = np.concatenate([np.fromfile(str(f.path) + ".loss", np.uint8) for f in shards.files])
+    boundary = len(shards.files[0].tokens)
+    tokens, mask = shards.read(boundary - 3, boundary + 2)
+    assert (tokens.tolist(), mask.tolist()) == (stream[boundary - 3 : boundary + 2].tolist(), loss[boundary - 3 : boundary + 2].tolist())
+    windows = shards.windows(1000)
+    assert len(windows) == (len(stream) - 1) // 1000
+    for i in range(len(windows)):
+        input_ids, target_ids, target_mask = windows[i]
+        np.testing.assert_array_equal(input_ids, stream[i * 1000 : i * 1000 + 1000])
+        np.testing.assert_array_equal(target_ids, stream[i * 1000 + 1 : i * 1000 + 1001])
+        assert target_mask.dtype == bool
+        np.testing.assert_array_equal(target_mask, loss[i * 1000 + 1 : i * 1000 + 1001] == 1)
+    with pytest.raises(IndexError, match=f"window {len(windows)} out of range for {len(windows)} windows of 1000 tokens"):
+        windows[len(windows)]
+    with pytest.raises(IndexError, match=f"tokens \\[0, {len(stream) + 1}\\) out of range for {len(stream)} tokens"):
+        shards.read(0, len(stream) + 1)
+
+
+def test_windows_as_a_torch_dataset(prepared_shared):
+    """The README's example, run."""
+    import torch
+
+    class MecoDataset(torch.utils.data.Dataset):
+        def __init__(self, root, variant, seq_len):
+            self.windows = Shards.open(root, variant).windows(seq_len)
+
+        def __len__(self):
+            return len(self.windows)
+
+        def __getitem__(self, i):
+            input_ids, target_ids, target_mask = self.windows[i]
+            labels = np.where(target_mask, target_ids.astype(np.int64), -100)  # -100: cross_entropy's ignore_index
+            return torch.from_numpy(input_ids.astype(np.int64)), torch.from_numpy(labels)
+
+    x, y = next(iter(torch.utils.data.DataLoader(MecoDataset(prepared_shared, "conditioned", 64), batch_size=4)))
+    assert x.shape == y.shape == (4, 64)
+    tokens, loss = Shards.open(prepared_shared, "conditioned").read(0, 65)
+    assert y[0].tolist() == [int(t) if m else -100 for t, m in zip(tokens[1:], loss[1:])]

@@ -1,0 +1,118 @@
+"""`meco inspect`: what a prepared folder holds, from its manifest plus a decoded sample of the documents.
+
+Counts come from the manifest (already checked against the files at write time); metadata values are
+parsed back from the decoded prefixes of a sample of conditioned documents, so they show what the model
+will actually be conditioned on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import click
+import numpy as np
+
+from .shards import Shards, read_manifest
+
+
+def metadata_prefix(tokens: np.ndarray, loss: np.ndarray, bos_id: int | None) -> np.ndarray:
+    """The prefix ids of a conditioned document: its leading untrained run, BOS left out."""
+    n = int(np.argmax(loss)) if loss.any() else len(loss)
+    start = 1 if bos_id is not None and n and tokens[0] == bos_id else 0
+    return tokens[start:n]
+
+
+def parse_prefix(text: str) -> dict[str, str]:
+    """`URL: en.wikipedia.org\\nTopic: science\\n\\n` -> {"URL": "en.wikipedia.org", "Topic": "science"}."""
+    return dict(line.split(": ", 1) for line in text.split("\n") if ": " in line)
+
+
+def sample_indices(n: int, sample: int) -> np.ndarray:
+    """`sample` document indices spread evenly over `n` (all of them when `sample >= n`): deterministic."""
+    return np.unique(np.linspace(0, n - 1, min(n, sample)).astype(np.int64)) if n and sample else np.zeros(0, np.int64)
+
+
+def mark_masked(tokens: np.ndarray, loss: np.ndarray, decode, style: bool = False) -> str:
+    """Decoded text with each run of untrained tokens in [brackets] (and dimmed with `style`)."""
+    cuts = np.flatnonzero(np.diff(loss.astype(np.int8))) + 1
+    parts = []
+    for run_tokens, run_loss in zip(np.split(tokens, cuts), np.split(loss, cuts)):
+        text = decode(run_tokens.tolist())
+        parts.append(text if run_loss[0] else click.style(f"[{text}]", dim=True) if style else f"[{text}]")
+    return "".join(parts)
+
+
+def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc: int = 0, show_tokens: int = 200) -> dict:
+    from .tokenizer import load_tokenizer
+
+    manifest = read_manifest(root)
+    tokenizer = load_tokenizer(manifest["tokenizer"]["name"])
+    splits = {
+        split: {variant: {"documents": v["documents"], "tokens": v["tokens"], "target_tokens": v["target_tokens"],
+                          "masked_fraction": 1 - v["target_tokens"] / v["tokens"] if v["tokens"] else 0.0}  # fmt: skip
+                for variant, v in variants.items()}
+        for split, variants in manifest["splits"].items()
+    }
+    conditioned = Shards.open(root, "conditioned")
+    values: dict[str, Counter] = {}
+    indices = sample_indices(len(conditioned), sample)
+    for i in indices:
+        tokens, loss = conditioned.document(int(i))
+        for key, value in parse_prefix(tokenizer.decode(metadata_prefix(tokens, loss, manifest["bos_id"]).tolist())).items():
+            values.setdefault(key, Counter())[value] += 1
+    report = {
+        "data": str(root),
+        "tokenizer": manifest["tokenizer"]["name"],
+        "token_dtype": manifest["token_dtype"],
+        "vocab_size": manifest["vocab_size"],
+        "splits": splits,
+        "metadata": {"sampled_documents": len(indices),
+                     "values": {k: c.most_common(top or None) for k, c in values.items()}},  # fmt: skip
+    }
+    if 0 <= doc < len(conditioned):
+        tokens, loss = (a[:show_tokens] for a in conditioned.document(doc))
+        report["sample"] = {"document": doc, "tokens": len(tokens), "marked": mark_masked(tokens, loss, tokenizer.decode),
+                            "styled": mark_masked(tokens, loss, tokenizer.decode, style=True)}  # fmt: skip
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = [f"meco inspect: {report['data']}",
+             f"  tokenizer  {report['tokenizer']} ({report['token_dtype']} tokens, vocabulary {report['vocab_size']:,})",
+             f"  {'split/variant':<18} {'documents':>10} {'tokens':>14} {'target tokens':>14} {'masked':>8}"]  # fmt: skip
+    for split, variants in report["splits"].items():
+        for variant, v in variants.items():
+            lines.append(f"  {split + '/' + variant:<18} {v['documents']:>10,} {v['tokens']:>14,} "
+                         f"{v['target_tokens']:>14,} {v['masked_fraction']:>8.2%}")  # fmt: skip
+    meta = report["metadata"]
+    lines.append(f"  metadata values in {meta['sampled_documents']:,} sampled conditioned documents:")
+    for key, counts in meta["values"].items():
+        lines += [f"    {key}: {value}  {n:,}" for value, n in counts]
+    if "sample" in report:
+        s = report["sample"]
+        lines += [f"  document {s['document']} of train/conditioned, first {s['tokens']} tokens, untrained ones in [brackets]:",
+                  s["styled"]]  # fmt: skip
+    return "\n".join(lines)
+
+
+def plot(root: str | os.PathLike, report: dict, path: str | os.PathLike) -> None:
+    """Document lengths per variant and the most common value of the first metadata key, as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (lengths_ax, values_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    lengths = {variant: Shards.open(root, variant).lengths() for variant in report["splits"].get("train", {})}
+    longest = max((int(v.max()) for v in lengths.values() if len(v)), default=1)
+    for variant, v in lengths.items():
+        lengths_ax.hist(v, bins=np.logspace(0, np.log10(longest + 1), 50), histtype="step", label=variant)
+    lengths_ax.set(xscale="log", xlabel="tokens per document", ylabel="documents", title="document lengths (train)")
+    lengths_ax.legend()
+    key, counts = next(iter(report["metadata"]["values"].items()), ("metadata", []))
+    values_ax.barh([v for v, _ in counts][::-1], [n for _, n in counts][::-1])
+    values_ax.set(xlabel=f"documents (of {report['metadata']['sampled_documents']:,} sampled)", title=f"top {key} values")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
