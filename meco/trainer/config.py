@@ -20,7 +20,7 @@ class TrainConfig:
     tokens: int | None = None  # budget; the default (neither tokens nor steps) is DEFAULT_TOKENS
     steps: int | None = None
     seq_len: int = 128
-    batch_tokens: int = 4096  # global, per optimizer step
+    batch_tokens: int = 2048  # global, per optimizer step
     micro_batch: int = 8  # sequences per forward pass on one rank
     lr: float = 3e-3
     min_lr_ratio: float = 0.1
@@ -33,8 +33,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     save_every: int = 0  # 0: only at the phase switch and at the end
-    eval_every: int = 50
-    val_tokens: int = 8192  # plain-text tokens of held-out documents per evaluation
+    eval_every: int = 250
+    val_tokens: int = 4096  # plain-text tokens of held-out documents per evaluation
     resume: bool = False
     stop_after: int | None = None  # leave after this step (checkpointed) even if the budget is not spent
     verify: bool = False
@@ -42,7 +42,7 @@ class TrainConfig:
     device: str = "auto"
     log_every: int = 10
 
-    DEFAULT_TOKENS = 1_200_000
+    DEFAULT_TOKENS = 65_536  # tiny on 2 CPU cores with cl100k's 100k vocabulary: about a minute
 
     def __post_init__(self):
         if self.mode not in MODES:

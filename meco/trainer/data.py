@@ -140,20 +140,23 @@ class PackedLoader:
 def validation_batches(shards: dict[str, Shards], seq_len: int, max_tokens: int) -> dict[str, Batch]:
     """The first validation documents (up to `max_tokens` of plain text), packed in order, per variant.
 
-    Both variants hold the same documents, so the two losses differ only by the metadata prefix.
-    The tail is padded with masked tokens of a separate document id.
+    Both variants hold the same documents, so the two losses differ only by the metadata prefix. Rows
+    overlap by one token so that every token but the very first is a target once; the tail is padded
+    with masked tokens of a separate document id.
     """
-    lengths = np.diff(np.concatenate([[0], np.cumsum([len(shards["cooldown"].document(i)[0])
-                                                      for i in range(len(shards["cooldown"]))])]))  # fmt: skip
-    count = max(1, int(np.searchsorted(np.cumsum(lengths), max_tokens, side="right")))
-    batches, L = {}, seq_len + 1
+    count, used = 0, 0
+    while count < len(shards["cooldown"]) and (count == 0 or used + len(shards["cooldown"].document(count)[0]) <= max_tokens):
+        used += len(shards["cooldown"].document(count)[0])
+        count += 1
+    batches = {}
     for variant, s in shards.items():
         docs = [s.document(i) for i in range(count)]
         tokens = np.concatenate([t for t, _ in docs]).astype(np.int64)
         loss = np.concatenate([m for _, m in docs])
         doc_ids = np.repeat(np.arange(count), [len(t) for t, _ in docs])
-        pad = -len(tokens) % L
+        pad = -(len(tokens) - 1) % seq_len
         tokens, loss = np.pad(tokens, (0, pad)), np.pad(loss, (0, pad))
         doc_ids = np.pad(doc_ids, (0, pad), constant_values=count)
-        batches[variant] = to_batch(tokens.reshape(-1, L), loss.reshape(-1, L), doc_ids.reshape(-1, L))
+        rows = [np.lib.stride_tricks.sliding_window_view(a, seq_len + 1)[::seq_len] for a in (tokens, loss, doc_ids)]
+        batches[variant] = to_batch(*rows)
     return batches
