@@ -12,7 +12,7 @@ import pytest
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.train import train
-from train_helpers import make_prepared, read_metrics
+from .train_helpers import make_prepared, read_metrics
 
 RUN = dict(model="debug", seq_len=16, batch_tokens=64, micro_batch=2, steps=8, cooldown_fraction=0.25,
            eval_every=4, val_tokens=200, log_every=100, lr=1e-2)  # fmt: skip

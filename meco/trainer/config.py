@@ -42,7 +42,7 @@ class TrainConfig:
     device: str = "auto"
     log_every: int = 10
 
-    DEFAULT_TOKENS = 65_536  # tiny on 2 CPU cores with cl100k's 100k vocabulary: about a minute
+    DEFAULT_TOKENS = 49_152  # tiny on 2 CPU cores with cl100k's 100k vocabulary: about a minute
 
     def __post_init__(self):
         if self.mode not in MODES:
