@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from meco.trainer.cli import train_command
+
 from .train_helpers import make_prepared
 
 ARGS = ["--model=debug", "--seq-len=16", "--batch-tokens=32", "--micro-batch=2", "--steps=1", "--val-tokens=50"]

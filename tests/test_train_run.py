@@ -5,17 +5,17 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.train import train
+
 from .train_helpers import make_prepared, read_metrics
 
-RUN = dict(model="debug", seq_len=16, batch_tokens=64, micro_batch=2, steps=8, cooldown_fraction=0.25,
-           eval_every=4, val_tokens=200, log_every=100, lr=1e-2)  # fmt: skip
+RUN = {"model": "debug", "seq_len": 16, "batch_tokens": 64, "micro_batch": 2, "steps": 8, "cooldown_fraction": 0.25,
+       "eval_every": 4, "val_tokens": 200, "log_every": 100, "lr": 1e-2}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,7 @@ def test_metrics_and_phase_switch(straight):
 def test_resume_gives_identical_losses(data, straight, tmp_path, half):
     run(data, tmp_path, stop_after=half)
     assert len(read_metrics(tmp_path)) == half
+    (tmp_path / "checkpoints/.tmp-step-0000099").mkdir()  # a save killed half-way is never resumed from
     run(data, tmp_path, resume=True)
     assert [r["loss"] for r in read_metrics(tmp_path)] == [r["loss"] for r in read_metrics(straight)]
     assert [r.get("val_loss_conditioned") for r in read_metrics(tmp_path)] == [

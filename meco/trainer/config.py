@@ -52,7 +52,7 @@ class TrainConfig:
         if self.tokens is not None and self.steps is not None:
             raise ValueError("give --tokens or --steps, not both")
 
-    def plan(self, world_size: int) -> "Plan":
+    def plan(self, world_size: int) -> Plan:
         """Steps, gradient accumulation and the phase switch, checked against the batch geometry."""
         per_forward = self.seq_len * self.micro_batch * world_size
         if self.batch_tokens % per_forward:

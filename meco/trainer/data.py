@@ -40,10 +40,10 @@ class Batch:
     labels: torch.Tensor
     doc_ids: torch.Tensor
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         return Batch(*(t.to(device, non_blocking=True) for t in (self.inputs, self.labels, self.doc_ids)))
 
-    def split(self, n: int) -> list["Batch"]:
+    def split(self, n: int) -> list[Batch]:
         """Micro batches of n sequences."""
         return [Batch(*t) for t in zip(*(x.split(n) for x in (self.inputs, self.labels, self.doc_ids)))]
 

@@ -34,8 +34,8 @@ class Runtime:
     """Rank, world size and device; torchrun's environment turns on DDP (gloo on CPU, nccl on GPU)."""
 
     def __init__(self, device: str):
-        self.world_size = int(os.environ.get("WORLD_SIZE", 1))
-        self.rank, self.local_rank = int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0))
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank, self.local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(f"cuda:{self.local_rank}" if device == "cuda" else device)
