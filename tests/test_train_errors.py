@@ -69,3 +69,16 @@ def test_checkpoint_of_another_model_shape(data, tmp_path):
     message = fails(data, out, "--resume", "--vocab-size=256")
     assert f"{state}: saved for another model shape (saved, now): {{'vocab_size': (128, 256)}}" in message
     assert f"{out / 'checkpoints/step-0000001'}: {out} already holds a run; pass --resume or another --out" in fails(data, out)
+
+
+def test_help_lists_the_options():
+    result = CliRunner().invoke(train_command, ["--help"])
+    assert result.exit_code == 0
+    for option in ("--tokens", "--steps", "--batch-tokens", "--micro-batch", "--mode", "--cooldown-fraction",
+                   "--doc-mask", "--resume", "--save-every", "--compile", "--verify", "--schedule"):  # fmt: skip
+        assert option in result.output
+
+
+def test_bad_option_values(pristine, tmp_path):
+    assert "cooldown_fraction 1.5: must lie in [0, 1)" in fails(pristine, tmp_path / "out", "--cooldown-fraction=1.5")
+    assert "give --tokens or --steps, not both" in fails(pristine, tmp_path / "out", "--tokens=100")

@@ -3,9 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from meco.trainer.config import TrainConfig
+from meco.trainer.config import MODELS, TrainConfig
 from meco.trainer.data import IGNORE, Batch
-from meco.trainer.model import Transformer, document_positions, preset
+from meco.trainer.model import PRESETS, Transformer, document_positions, preset
 from meco.trainer.train import Runtime, build_optimizer, train_step
 
 VOCAB = 61
@@ -14,6 +14,12 @@ VOCAB = 61
 def model(doc_mask=False, seed=0):
     torch.manual_seed(seed)
     return Transformer(preset("debug", vocab_size=VOCAB, doc_mask=doc_mask), max_seq_len=32)
+
+
+def test_presets_match_the_cli_choices():
+    assert tuple(PRESETS) == MODELS
+    assert preset("8b", vocab_size=128256).num_params() == 8_030_261_248  # Llama-3-8B
+    assert preset("600m").n_layers == 24 and preset("1.6b").n_kv_heads == 8 and preset("3b").dim == 3072
 
 
 def test_positions_restart_at_each_document():

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 MODES = ("meco", "standard")
+MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
 
 
 @dataclass(kw_only=True)

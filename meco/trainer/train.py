@@ -194,7 +194,7 @@ def train(cfg: TrainConfig) -> dict:
     rt.log(f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
            f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
            f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
-    started, last_record, val_losses = time.time(), {}, {}
+    started, first_step, last_record, val_losses = time.time(), step, {}, {}
     stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
     while step < stop:
         t0 = time.time()
@@ -225,7 +225,8 @@ def train(cfg: TrainConfig) -> dict:
             save_checkpoint(out, step, tokens, model, optimizer, loader, cfg, model_config, schedule, rt)
     summary = {"steps": step, "planned_steps": plan.steps, "tokens": tokens, "switch_step": plan.switch_step,
                "final_loss": last_record.get("loss"), **val_losses, "epoch": loader.cursor.epoch,
-               "wall_s": time.time() - started, "out": str(out)}  # fmt: skip
+               "wall_s": time.time() - started,
+               "tokens_per_s": (step - first_step) * cfg.batch_tokens / (time.time() - started), "out": str(out)}  # fmt: skip
     if rt.rank == 0:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     rt.log("summary: " + json.dumps(summary))
