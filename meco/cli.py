@@ -89,3 +89,8 @@ def prepare_summary(manifest: dict, output: str, seconds: float) -> str:
     lines.append(f"  throughput         {manifest['document_tokens'] / max(seconds, 1e-9):>12,.0f} tokens/s "
                  f"({seconds:.1f} s wall, resumed tasks included)")  # fmt: skip
     return "\n".join(lines)
+
+
+from .trainer.cli import train_command  # noqa: E402  (registered last: the trainer CLI is its own module)
+
+main.add_command(train_command)
