@@ -34,7 +34,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     save_every: int = 0  # 0: only at the phase switch and at the end
-    eval_every: int = 250
+    eval_every: int = 250  # 0: only at the end
     val_tokens: int = 4096  # plain-text tokens of held-out documents per evaluation
     resume: bool = False
     stop_after: int | None = None  # leave after this step (checkpointed) even if the budget is not spent

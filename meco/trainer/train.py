@@ -185,6 +185,8 @@ def train(cfg: TrainConfig) -> dict:
     optimizer = build_optimizer(model, cfg, rt.device)
     schedule = build_schedule(cfg, plan)
     state = resume_state(cfg, out, model, optimizer, loader, rt, model_config)
+    if state.get("schedule", asdict(schedule)) != asdict(schedule):
+        rt.log(f"resume: the schedule changed from {state['schedule']} to {asdict(schedule)}")
     step, tokens = state["step"], state["tokens"]
     wrapped = torch.compile(model) if cfg.compile else model
     if rt.world_size > 1:
@@ -214,12 +216,12 @@ def train(cfg: TrainConfig) -> dict:
                   "grad_norm": grad_norm, "tokens_per_s": cfg.batch_tokens / dt,
                   "mfu": model_config.flops_per_token(cfg.seq_len) * cfg.batch_tokens / dt / (peak * rt.world_size)
                   if peak else None}  # fmt: skip
-        if val and (step % cfg.eval_every == 0 or step == plan.steps):
+        if val and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.steps):
             val_losses = evaluate(wrapped, val, cfg, rt, model_config)
             record.update(val_losses)
         metrics.write(record)
         last_record = record
-        if step % cfg.log_every == 0 or step == stop:
+        if (cfg.log_every and step % cfg.log_every == 0) or step == stop:
             rt.log(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
         if step == stop or step == plan.switch_step or (cfg.save_every and step % cfg.save_every == 0):
             save_checkpoint(out, step, tokens, model, optimizer, loader, cfg, model_config, schedule, rt)
@@ -230,4 +232,6 @@ def train(cfg: TrainConfig) -> dict:
     if rt.rank == 0:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     rt.log("summary: " + json.dumps(summary))
+    if rt.world_size > 1:
+        dist.destroy_process_group()
     return summary
