@@ -69,16 +69,37 @@ def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
     assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"] * 3
 
 
-def test_ddp_on_two_gloo_processes_equals_one_process(data, straight, tmp_path):
+def torchrun(data, out, *extra):
     args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
-                    "-m", "meco.trainer", f"--data={data}", f"--out={tmp_path}", *args],
+                    "-m", "meco.trainer", f"--data={data}", f"--out={out}", *args, *extra],
                    check=True, env=env, capture_output=True)  # fmt: skip
-    ddp, single = read_metrics(tmp_path), read_metrics(straight)
+
+
+def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, straight, tmp_path):
+    torchrun(data, tmp_path / "ddp")
+    ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(straight)
     assert [r["phase"] for r in ddp] == [r["phase"] for r in single]
+    # the same global batches; only the order of floating-point sums differs (all-reduce vs accumulation)
     np.testing.assert_allclose([r["loss"] for r in ddp], [r["loss"] for r in single], rtol=1e-5, atol=0)
     np.testing.assert_allclose([r["val_loss_cooldown"] for r in ddp if "val_loss_cooldown" in r],
                                [r["val_loss_cooldown"] for r in single if "val_loss_cooldown" in r], rtol=1e-5)
-    assert sorted(p.name for p in (tmp_path / "checkpoints/step-0000008").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "ddp/checkpoints/step-0000008").iterdir()) == [
         "model.pt", "optimizer.pt", "rng-0.pt", "rng-1.pt", "state.json"]  # fmt: skip
+    torchrun(data, tmp_path / "resumed", "--stop-after=7")  # stops after the switch at step 6
+    torchrun(data, tmp_path / "resumed", "--resume")
+    assert [r["loss"] for r in read_metrics(tmp_path / "resumed")] == [r["loss"] for r in ddp]
+
+
+def test_budget_beyond_the_data_starts_a_new_epoch(data, tmp_path, capsys):
+    summary = run(data, tmp_path, mode="standard", steps=30, eval_every=0)  # 1,920 tokens; the data holds 1,207
+    assert summary["epoch"] == 1
+    assert "data: all 60 documents used; epoch 1 starts with a new permutation" in capsys.readouterr().out
+
+
+def test_doc_mask_run_resumes_exactly(data, tmp_path):
+    run(data, tmp_path / "a", doc_mask=True, steps=4)
+    run(data, tmp_path / "b", doc_mask=True, steps=4, stop_after=2)
+    run(data, tmp_path / "b", doc_mask=True, steps=4, resume=True)
+    assert [r["loss"] for r in read_metrics(tmp_path / "a")] == [r["loss"] for r in read_metrics(tmp_path / "b")]
