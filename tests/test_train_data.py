@@ -117,3 +117,5 @@ def test_batch_geometry_is_checked():
         TrainConfig(seq_len=16, micro_batch=3, batch_tokens=128).plan(world_size=2)
     plan = TrainConfig(seq_len=16, micro_batch=2, batch_tokens=128, steps=10, cooldown_fraction=0.25).plan(2)
     assert (plan.steps, plan.accumulation, plan.sequences, plan.switch_step) == (10, 2, 8, 8)
+    assert TrainConfig(seq_len=16, micro_batch=2, batch_tokens=128, tokens=1000).plan(1).steps == 8  # ceil(1000 / 128)
+    assert TrainConfig(mode="standard", steps=10).plan(1).switch_step == 0

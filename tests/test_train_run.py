@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from meco.trainer.config import TrainConfig
+from meco.trainer.data import PackedLoader, open_variants
 from meco.trainer.train import train
 
 from .train_helpers import make_prepared, read_metrics
@@ -34,7 +35,7 @@ def straight(data, tmp_path_factory):
     return out
 
 
-def test_metrics_and_phase_switch(straight):
+def test_metrics_and_phase_switch(data, straight):
     m = read_metrics(straight)
     assert [r["step"] for r in m] == list(range(1, 9))
     assert [r["tokens"] for r in m] == [64 * s for s in range(1, 9)]
@@ -48,7 +49,17 @@ def test_metrics_and_phase_switch(straight):
     state = json.loads((straight / "checkpoints/step-0000006/state.json").read_text())
     assert state["cursor"]["variant"] == "conditioned" and state["tokens"] == 384
     end = json.loads((straight / "checkpoints/step-0000008/state.json").read_text())
-    assert end["cursor"]["variant"] == "cooldown" and end["cursor"]["index"] > state["cursor"]["index"]
+    # the same cursors as the loader alone: 6 batches of conditioned, the switch, 2 batches of cooldown
+    loader = PackedLoader(open_variants(data), 16, seed=0)
+    for _ in range(6):
+        loader.next_batch(4)
+    assert state["cursor"] == loader.state_dict()
+    conditioned_docs = loader.cursor.index + (loader.cursor.offset > 0)
+    loader.switch("cooldown")
+    assert loader.state_dict() == {"epoch": 0, "index": conditioned_docs, "offset": 0, "variant": "cooldown"}
+    for _ in range(2):
+        loader.next_batch(4)
+    assert end["cursor"] == loader.state_dict()
     summary = json.loads((straight / "summary.json").read_text())
     assert summary["steps"] == 8 and summary["tokens"] == 512 and summary["switch_step"] == 6
 
@@ -65,8 +76,9 @@ def test_resume_gives_identical_losses(data, straight, tmp_path, half):
 
 
 def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
-    run(data, tmp_path, mode="standard", steps=3)
+    run(data, tmp_path, mode="standard", steps=3, save_every=2)
     assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"] * 3
+    assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000002", "step-0000003"]
 
 
 def torchrun(data, out, *extra):
