@@ -5,6 +5,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,6 +63,15 @@ def test_metrics_and_phase_switch(data, straight):
     assert end["cursor"] == loader.state_dict()
     summary = json.loads((straight / "summary.json").read_text())
     assert summary["steps"] == 8 and summary["tokens"] == 512 and summary["switch_step"] == 6
+
+
+def test_golden_losses(straight):
+    """The debug run's losses, recorded on CPU (torch 2.13); a change here means the numerics changed.
+    Regenerate tests/assets/debug_losses.txt only for an intended change, and say why in the commit."""
+    golden = [line.split() for line in (Path(__file__).parent / "assets/debug_losses.txt").read_text().splitlines()]
+    m = read_metrics(straight)
+    assert [(str(r["step"]), r["phase"]) for r in m] == [(step, phase) for step, phase, _ in golden]
+    np.testing.assert_allclose([r["loss"] for r in m], [float(loss) for *_, loss in golden], rtol=1e-5, atol=0)
 
 
 @pytest.mark.parametrize("half", [3, 6, 7])  # before the switch, at it, after it
