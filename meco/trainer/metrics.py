@@ -18,6 +18,11 @@ def peak_flops(device: torch.device) -> float | None:
     return next((flops for key, flops in PEAK_BF16_FLOPS.items() if key in name), None)
 
 
+def mfu(flops_per_token: float, tokens_per_s: float, peak: float | None, world_size: int) -> float | None:
+    """Achieved over peak FLOPs of all ranks; None where the peak is unknown (CPU)."""
+    return flops_per_token * tokens_per_s / (peak * world_size) if peak else None
+
+
 class MetricsLog:
     """OUT/metrics.jsonl, appended to so that a resumed run continues the same file."""
 

@@ -25,7 +25,7 @@ from ..shards import ShardFormatError, read_manifest
 from . import checkpoint
 from .config import Plan, TrainConfig
 from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
-from .metrics import MetricsLog, peak_flops
+from .metrics import MetricsLog, mfu, peak_flops
 from .model import ModelConfig, Transformer, preset
 from .schedule import Schedule
 
@@ -193,6 +193,7 @@ def train(cfg: TrainConfig) -> dict:
         wrapped = DistributedDataParallel(wrapped, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
     metrics = MetricsLog(out / "metrics.jsonl", rt.rank == 0, step)
     peak = peak_flops(rt.device)
+    flops_per_token = model_config.flops_per_token(cfg.seq_len)
     rt.log(f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
            f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
            f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
@@ -211,11 +212,9 @@ def train(cfg: TrainConfig) -> dict:
         if not math.isfinite(loss):
             raise FloatingPointError(f"step {step + 1}: loss is {loss}; stopping")
         step, tokens = step + 1, tokens + cfg.batch_tokens
-        dt = time.time() - t0
+        tokens_per_s = cfg.batch_tokens / (time.time() - t0)
         record = {"step": step, "tokens": tokens, "phase": phase, "loss": loss, "lr": schedule(step - 1),
-                  "grad_norm": grad_norm, "tokens_per_s": cfg.batch_tokens / dt,
-                  "mfu": model_config.flops_per_token(cfg.seq_len) * cfg.batch_tokens / dt / (peak * rt.world_size)
-                  if peak else None}  # fmt: skip
+                  "grad_norm": grad_norm, "tokens_per_s": tokens_per_s, "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size)}  # fmt: skip
         if val and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.steps):
             val_losses = evaluate(wrapped, val, cfg, rt, model_config)
             record.update(val_losses)
