@@ -92,3 +92,13 @@ def test_accumulation_equals_one_big_batch():
     assert abs(big_loss - acc_loss) < 1e-6 and abs(big_norm - acc_norm) < 1e-6
     for p, q in zip(big.parameters(), acc.parameters()):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+
+
+def test_mfu_counts_six_flops_per_parameter_plus_attention():
+    from meco.trainer.metrics import mfu, peak_flops
+
+    cfg = preset("debug", vocab_size=VOCAB)
+    body = cfg.num_params(embeddings=False)
+    assert cfg.flops_per_token(16) == 6 * (body + VOCAB * 32) + 12 * 2 * 32 * 16
+    assert mfu(1e6, 2e3, 1e9, 2) == 1.0 and mfu(1e6, 2e3, None, 1) is None
+    assert peak_flops(torch.device("cpu")) is None
