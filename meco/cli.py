@@ -156,5 +156,10 @@ def inspect_command(data, sample, top, doc, show_tokens, as_json, plot_path):
         click.echo(format_report(report))
 
 
+from .trainer.cli import train_command  # noqa: E402  (the trainer's options live beside the trainer)
+
+main.add_command(train_command)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,79 @@
+"""Every `meco train` setting in one typed dataclass; the CLI only fills it in."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MODES = ("meco", "standard")
+MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
+
+
+@dataclass(kw_only=True)
+class TrainConfig:
+    data: str = "meco-data"
+    out: str = "meco-run"
+    model: str = "tiny"
+    doc_mask: bool = False  # attention and positions stay inside each packed document
+    vocab_size: int = 0  # 0: the manifest's vocabulary rounded up to a multiple of 128
+    mode: str = "meco"  # meco: conditioned then cooldown; standard: cooldown (plain documents) throughout
+    cooldown_fraction: float = 0.1
+    tokens: int | None = None  # budget; the default (neither tokens nor steps) is DEFAULT_TOKENS
+    steps: int | None = None
+    seq_len: int = 128
+    batch_tokens: int = 2048  # global, per optimizer step
+    micro_batch: int = 8  # sequences per forward pass on one rank
+    lr: float = 3e-3
+    min_lr_ratio: float = 0.1
+    warmup: float = 0.05
+    schedule: str = "cosine"  # or wsd
+    decay: float = 0.2  # wsd: fraction of steps in the final decay
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    seed: int = 0
+    save_every: int = 0  # 0: only at the phase switch and at the end
+    eval_every: int = 250  # 0: only at the end
+    val_tokens: int = 4096  # plain-text tokens of held-out documents per evaluation
+    resume: bool = False
+    stop_after: int | None = None  # leave after this step (checkpointed) even if the budget is not spent
+    verify: bool = False
+    compile: bool = False
+    device: str = "auto"
+    log_every: int = 10
+
+    DEFAULT_TOKENS = 49_152  # tiny on 2 CPU cores with cl100k's 100k vocabulary: about a minute
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r}: choose from {', '.join(MODES)}")
+        if not 0 <= self.cooldown_fraction < 1:
+            raise ValueError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
+        if self.tokens is not None and self.steps is not None:
+            raise ValueError("give --tokens or --steps, not both")
+
+    def plan(self, world_size: int) -> Plan:
+        """Steps, gradient accumulation and the phase switch, checked against the batch geometry."""
+        per_forward = self.seq_len * self.micro_batch * world_size
+        if self.batch_tokens % per_forward:
+            raise ValueError(f"--batch-tokens {self.batch_tokens} must be a multiple of seq_len x micro_batch x "
+                             f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}")  # fmt: skip
+        steps = self.steps if self.steps is not None else math.ceil((self.tokens or self.DEFAULT_TOKENS) / self.batch_tokens)
+        if steps < 1:
+            raise ValueError(f"a budget of {steps} steps: nothing to train")
+        switch = round(steps * (1 - self.cooldown_fraction)) if self.mode == "meco" else 0
+        return Plan(steps=steps, accumulation=self.batch_tokens // per_forward,
+                    sequences=self.batch_tokens // self.seq_len, switch_step=switch)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: int
+    accumulation: int  # micro batches per rank per step
+    sequences: int  # global sequences per step
+    switch_step: int  # steps before it read `conditioned`, from it on `cooldown` (0 in standard mode)
+
+    def phase(self, step: int) -> str:
+        """The variant read by 0-based step `step`."""
+        return "conditioned" if step < self.switch_step else "cooldown"

@@ -1,0 +1,84 @@
+"""Bad input fails before training with a message that names the file."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from meco.trainer.cli import train_command
+
+from .train_helpers import make_prepared
+
+ARGS = ["--model=debug", "--seq-len=16", "--batch-tokens=32", "--micro-batch=2", "--steps=1", "--val-tokens=50"]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory):
+    return make_prepared(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture
+def data(pristine, tmp_path):
+    return shutil.copytree(pristine, tmp_path / "data")
+
+
+def fails(data, out, *extra) -> str:
+    result = CliRunner().invoke(train_command, [f"--data={data}", f"--out={out}", *ARGS, *extra])
+    assert result.exit_code == 1, result.output
+    assert not (out / "metrics.jsonl").exists()  # nothing was trained
+    return result.output
+
+
+def test_missing_data_folder(tmp_path):
+    assert f"Error: {tmp_path / 'nope'}: no such data folder (run `meco prepare` first)" in fails(tmp_path / "nope", tmp_path / "out")
+
+
+def test_manifest_of_another_version(data, tmp_path):
+    manifest = json.loads((data / "manifest.json").read_text())
+    (data / "manifest.json").write_text(json.dumps({**manifest, "version": 2}))
+    assert (f"{data / 'manifest.json'}: format 'meco-shards' version 2; this meco reads 'meco-shards' version 1"
+            in fails(data, tmp_path / "out"))  # fmt: skip
+
+
+def test_shard_size_mismatch(data, tmp_path):
+    loss = data / "conditioned/00000.ds.loss"
+    size = loss.stat().st_size
+    loss.write_bytes(loss.read_bytes()[:-1])
+    assert f"{loss}: {size - 1} bytes, the manifest says {size}; the folder is damaged" in fails(data, tmp_path / "out")
+
+
+def test_checksum_failure_with_verify(data, tmp_path):
+    shard = data / "cooldown/00001.ds"
+    raw = bytearray(shard.read_bytes())
+    raw[10] ^= 1
+    shard.write_bytes(bytes(raw))
+    assert f"{shard}: sha256 does not match the manifest" in fails(data, tmp_path / "out", "--verify")
+
+
+def test_vocabulary_larger_than_the_embedding(data, tmp_path):
+    assert (f"{data / 'manifest.json'}: the tokenizer has 61 ids but the model's embedding holds 32 (--vocab-size); "
+            "use at least 61" in fails(data, tmp_path / "out", "--vocab-size=32"))  # fmt: skip
+
+
+def test_checkpoint_of_another_model_shape(data, tmp_path):
+    out = tmp_path / "out"
+    assert CliRunner().invoke(train_command, [f"--data={data}", f"--out={out}", *ARGS]).exit_code == 0
+    (out / "metrics.jsonl").unlink()
+    state = out / "checkpoints/step-0000001/state.json"
+    message = fails(data, out, "--resume", "--vocab-size=256")
+    assert f"{state}: saved for another model shape (saved, now): {{'vocab_size': (128, 256)}}" in message
+    assert f"{out / 'checkpoints/step-0000001'}: {out} already holds a run; pass --resume or another --out" in fails(data, out)
+
+
+def test_help_lists_the_options():
+    result = CliRunner().invoke(train_command, ["--help"])
+    assert result.exit_code == 0
+    for option in ("--tokens", "--steps", "--batch-tokens", "--micro-batch", "--mode", "--cooldown-fraction",
+                   "--doc-mask", "--resume", "--save-every", "--compile", "--verify", "--schedule"):  # fmt: skip
+        assert option in result.output
+
+
+def test_bad_option_values(pristine, tmp_path):
+    assert "cooldown_fraction 1.5: must lie in [0, 1)" in fails(pristine, tmp_path / "out", "--cooldown-fraction=1.5")
+    assert "give --tokens or --steps, not both" in fails(pristine, tmp_path / "out", "--tokens=100")

@@ -1,0 +1,127 @@
+"""Whole runs of the debug model: exact resume, the phase switch, checkpoints, metrics, DDP."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from meco.trainer.config import TrainConfig
+from meco.trainer.data import PackedLoader, open_variants
+from meco.trainer.train import train
+
+from .train_helpers import make_prepared, read_metrics
+
+RUN = {"model": "debug", "seq_len": 16, "batch_tokens": 64, "micro_batch": 2, "steps": 8, "cooldown_fraction": 0.25,
+       "eval_every": 4, "val_tokens": 200, "log_every": 100, "lr": 1e-2}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_prepared(tmp_path_factory.mktemp("data"))
+
+
+def run(data, out, **kw):
+    return train(TrainConfig(data=str(data), out=str(out), **{**RUN, **kw}))
+
+
+@pytest.fixture(scope="module")
+def straight(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    run(data, out)
+    return out
+
+
+def test_metrics_and_phase_switch(data, straight):
+    m = read_metrics(straight)
+    assert [r["step"] for r in m] == list(range(1, 9))
+    assert [r["tokens"] for r in m] == [64 * s for s in range(1, 9)]
+    assert [r["phase"] for r in m] == ["conditioned"] * 6 + ["cooldown"] * 2  # 75% of 8 steps = 384 tokens
+    assert all(np.isfinite(r["loss"]) and r["mfu"] is None and r["tokens_per_s"] > 0 for r in m)
+    assert [sorted(k for k in r if k.startswith("val")) for r in m if "val_loss_cooldown" in r] == [
+        ["val_loss_conditioned", "val_loss_cooldown"]] * 2  # fmt: skip
+    assert m[0]["lr"] == pytest.approx(1e-2, rel=1e-12)  # round(5% of 8) = 0 warmup steps
+    assert m[-1]["lr"] == pytest.approx(1e-3 + 9e-3 * 0.5 * (1 + math.cos(math.pi * 7 / 8)), rel=1e-12)  # one schedule
+    assert [p.name for p in sorted((straight / "checkpoints").iterdir())] == ["step-0000006", "step-0000008"]
+    state = json.loads((straight / "checkpoints/step-0000006/state.json").read_text())
+    assert state["cursor"]["variant"] == "conditioned" and state["tokens"] == 384
+    end = json.loads((straight / "checkpoints/step-0000008/state.json").read_text())
+    # the same cursors as the loader alone: 6 batches of conditioned, the switch, 2 batches of cooldown
+    loader = PackedLoader(open_variants(data), 16, seed=0)
+    for _ in range(6):
+        loader.next_batch(4)
+    assert state["cursor"] == loader.state_dict()
+    conditioned_docs = loader.cursor.index + (loader.cursor.offset > 0)
+    loader.switch("cooldown")
+    assert loader.state_dict() == {"epoch": 0, "index": conditioned_docs, "offset": 0, "variant": "cooldown"}
+    for _ in range(2):
+        loader.next_batch(4)
+    assert end["cursor"] == loader.state_dict()
+    summary = json.loads((straight / "summary.json").read_text())
+    assert summary["steps"] == 8 and summary["tokens"] == 512 and summary["switch_step"] == 6
+
+
+def test_golden_losses(straight):
+    """The debug run's losses, recorded on CPU (torch 2.13); a change here means the numerics changed.
+    Regenerate tests/assets/debug_losses.txt only for an intended change, and say why in the commit."""
+    golden = [line.split() for line in (Path(__file__).parent / "assets/debug_losses.txt").read_text().splitlines()]
+    m = read_metrics(straight)
+    assert [(str(r["step"]), r["phase"]) for r in m] == [(step, phase) for step, phase, _ in golden]
+    np.testing.assert_allclose([r["loss"] for r in m], [float(loss) for *_, loss in golden], rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("half", [3, 6, 7])  # before the switch, at it, after it
+def test_resume_gives_identical_losses(data, straight, tmp_path, half):
+    run(data, tmp_path, stop_after=half)
+    assert len(read_metrics(tmp_path)) == half
+    (tmp_path / "checkpoints/.tmp-step-0000099").mkdir()  # a save killed half-way is never resumed from
+    run(data, tmp_path, resume=True)
+    assert [r["loss"] for r in read_metrics(tmp_path)] == [r["loss"] for r in read_metrics(straight)]
+    assert [r.get("val_loss_conditioned") for r in read_metrics(tmp_path)] == [
+        r.get("val_loss_conditioned") for r in read_metrics(straight)]  # fmt: skip
+
+
+def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
+    run(data, tmp_path, mode="standard", steps=3, save_every=2)
+    assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"] * 3
+    assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000002", "step-0000003"]
+
+
+def torchrun(data, out, *extra):
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
+                    "-m", "meco.trainer", f"--data={data}", f"--out={out}", *args, *extra],
+                   check=True, env=env, capture_output=True)  # fmt: skip
+
+
+def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, straight, tmp_path):
+    torchrun(data, tmp_path / "ddp")
+    ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(straight)
+    assert [r["phase"] for r in ddp] == [r["phase"] for r in single]
+    # the same global batches; only the order of floating-point sums differs (all-reduce vs accumulation)
+    np.testing.assert_allclose([r["loss"] for r in ddp], [r["loss"] for r in single], rtol=1e-5, atol=0)
+    np.testing.assert_allclose([r["val_loss_cooldown"] for r in ddp if "val_loss_cooldown" in r],
+                               [r["val_loss_cooldown"] for r in single if "val_loss_cooldown" in r], rtol=1e-5)
+    assert sorted(p.name for p in (tmp_path / "ddp/checkpoints/step-0000008").iterdir()) == [
+        "model.pt", "optimizer.pt", "rng-0.pt", "rng-1.pt", "state.json"]  # fmt: skip
+    torchrun(data, tmp_path / "resumed", "--stop-after=7")  # stops after the switch at step 6
+    torchrun(data, tmp_path / "resumed", "--resume")
+    assert [r["loss"] for r in read_metrics(tmp_path / "resumed")] == [r["loss"] for r in ddp]
+
+
+def test_budget_beyond_the_data_starts_a_new_epoch(data, tmp_path, capsys):
+    summary = run(data, tmp_path, mode="standard", steps=30, eval_every=0)  # 1,920 tokens; the data holds 1,207
+    assert summary["epoch"] == 1
+    assert "data: all 60 documents used; epoch 1 starts with a new permutation" in capsys.readouterr().out
+
+
+def test_doc_mask_run_resumes_exactly(data, tmp_path):
+    run(data, tmp_path / "a", doc_mask=True, steps=4)
+    run(data, tmp_path / "b", doc_mask=True, steps=4, stop_after=2)
+    run(data, tmp_path / "b", doc_mask=True, steps=4, resume=True)
+    assert [r["loss"] for r in read_metrics(tmp_path / "a")] == [r["loss"] for r in read_metrics(tmp_path / "b")]
