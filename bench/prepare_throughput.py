@@ -1,6 +1,6 @@
 """Benchmark `meco prepare` against raw tokenization and datatrove's DocumentTokenizer, side by side.
 
-    python bench/prepare_throughput.py [--copies 12] [--workers 2] [--shared ../shared/data]
+    python bench/prepare_throughput.py [--copies 24] [--workers 2] [--shared ../shared/data]
 
 On one input (the real shared samples repeated `--copies` times, as jsonl.zst files), one tokenizer (the
 default cl100k_base as a tokenizer.json) and the same cores, it measures in one run:
@@ -105,7 +105,7 @@ def meco_prepare(data: Path, out: Path, tokenizer: str, workers: int) -> tuple[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--copies", type=int, default=12)
+    parser.add_argument("--copies", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
