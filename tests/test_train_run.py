@@ -125,3 +125,33 @@ def test_doc_mask_run_resumes_exactly(data, tmp_path):
     run(data, tmp_path / "b", doc_mask=True, steps=4, stop_after=2)
     run(data, tmp_path / "b", doc_mask=True, steps=4, resume=True)
     assert [r["loss"] for r in read_metrics(tmp_path / "a")] == [r["loss"] for r in read_metrics(tmp_path / "b")]
+
+
+def test_progress_bar_on_a_terminal_and_a_summary_line(data, tmp_path):
+    """stderr on a pseudo-terminal gets tqdm's bar with phase and loss; stdout gets the summary sentence."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal has a size
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
+    proc = subprocess.run([sys.executable, "-m", "meco.cli", "train", "--data", str(data), "--out", str(tmp_path / "o"), *args],
+                          stderr=secondary, stdout=subprocess.PIPE, text=True, timeout=300)  # fmt: skip
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 1 << 16)
+        except OSError:  # EIO: the writer is gone and everything was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    bar = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "8/8" in bar and "phase=cooldown" in bar and "loss=" in bar
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert f"summary: 8 steps, 512 tokens (cooldown from step 6), final loss {summary['final_loss']:.4f}, held-out loss" in proc.stdout

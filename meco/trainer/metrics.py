@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
 PEAK_BF16_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 125e12, "L4": 121e12}
 
@@ -44,3 +46,31 @@ def _truncate_after(path: Path, step: int) -> None:
         return
     lines = [line for line in path.read_text().splitlines() if line and json.loads(line).get("step", 0) <= step]
     path.write_text("".join(line + "\n" for line in lines))
+
+
+class ProgressBar:
+    """A step bar with phase and loss on rank 0 when stderr is a terminal; nothing otherwise (logs, CI)."""
+
+    def __init__(self, total: int, initial: int, enabled: bool):
+        show = enabled and sys.stderr.isatty()
+        self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True) if show else None
+
+    def update(self, record: dict) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(phase=record["phase"], loss=f"{record['loss']:.4f}", refresh=False)
+            self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def summary_line(summary: dict) -> str:
+    """The end-of-run summary for people; summary.json has the same numbers for scripts."""
+    val = ""
+    if "val_loss_conditioned" in summary:
+        val = (f", held-out loss {summary['val_loss_conditioned']:.4f} with metadata / "
+               f"{summary['val_loss_cooldown']:.4f} without")  # fmt: skip
+    return (f"summary: {summary['steps']:,} steps, {summary['tokens']:,} tokens (cooldown from step "
+            f"{summary['switch_step']:,}), final loss {summary['final_loss']:.4f}{val}, "
+            f"{summary['tokens_per_s']:,.0f} tokens/s, {summary['wall_s']:.1f} s -> {summary['out']}/summary.json")

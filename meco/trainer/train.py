@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -20,12 +21,13 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
 
 from ..shards import ShardFormatError, read_manifest
 from . import checkpoint
 from .config import Plan, TrainConfig
 from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
-from .metrics import MetricsLog, mfu, peak_flops
+from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
 from .model import ModelConfig, Transformer, preset
 from .schedule import Schedule
 
@@ -57,7 +59,7 @@ class Runtime:
 
     def log(self, message: str) -> None:
         if self.rank == 0:
-            print(message, flush=True)
+            tqdm.write(message, file=sys.stdout)  # above the progress bar when there is one
 
     def autocast(self):
         if self.device.type == "cuda":
@@ -199,6 +201,7 @@ def train(cfg: TrainConfig) -> dict:
            f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
     started, first_step, last_record, val_losses = time.time(), step, {}, {}
     stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
+    progress = ProgressBar(stop, step, rt.rank == 0)
     while step < stop:
         t0 = time.time()
         phase = plan.phase(step)
@@ -219,6 +222,7 @@ def train(cfg: TrainConfig) -> dict:
             val_losses = evaluate(wrapped, val, cfg, rt, model_config)
             record.update(val_losses)
         metrics.write(record)
+        progress.update(record)
         last_record = record
         if (cfg.log_every and step % cfg.log_every == 0) or step == stop:
             rt.log(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
@@ -228,9 +232,10 @@ def train(cfg: TrainConfig) -> dict:
                "final_loss": last_record.get("loss"), **val_losses, "epoch": loader.cursor.epoch,
                "wall_s": time.time() - started,
                "tokens_per_s": (step - first_step) * cfg.batch_tokens / (time.time() - started), "out": str(out)}  # fmt: skip
+    progress.close()
     if rt.rank == 0:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    rt.log("summary: " + json.dumps(summary))
+    rt.log(summary_line(summary))
     if rt.world_size > 1:
         dist.destroy_process_group()
     return summary
