@@ -29,11 +29,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from meco.shards import read_manifest  # noqa: E402
-from meco.trainer.config import TrainConfig  # noqa: E402
-from meco.trainer.data import PackedLoader, open_variants  # noqa: E402
-from meco.trainer.model import Transformer  # noqa: E402
-from meco.trainer.train import Runtime, build_model_config, build_optimizer, train_step  # noqa: E402
+from meco.shards import read_manifest
+from meco.trainer.config import TrainConfig
+from meco.trainer.data import PackedLoader, open_variants
+from meco.trainer.model import Transformer
+from meco.trainer.train import Runtime, build_model_config, build_optimizer, train_step
 
 
 def bench(model_name: str, args) -> dict:

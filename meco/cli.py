@@ -70,7 +70,8 @@ def prepare(inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, 
             **options):  # fmt: skip
     """Tokenize INPUTS (files, folders, fsspec URLs; default: the shipped data_samples/) into
     aligned conditioned/cooldown shards. Rerunning with the same --output resumes."""
-    from .pipeline import PrepareConfig, prepare as run_prepare
+    from .pipeline import PrepareConfig
+    from .pipeline import prepare as run_prepare
     from .pipeline.prepare import submit_to_slurm
 
     config = PrepareConfig(**options, **({"inputs": list(inputs)} if inputs else {}))

@@ -37,7 +37,7 @@ def mark_masked(tokens: np.ndarray, loss: np.ndarray, decode, style: bool = Fals
     """Decoded text with each run of untrained tokens in [brackets] (and dimmed with `style`)."""
     cuts = np.flatnonzero(np.diff(loss.astype(np.int8))) + 1
     parts = []
-    for run_tokens, run_loss in zip(np.split(tokens, cuts), np.split(loss, cuts)):
+    for run_tokens, run_loss in zip(np.split(tokens, cuts), np.split(loss, cuts), strict=True):
         text = decode(run_tokens.tolist())
         parts.append(text if run_loss[0] else click.style(f"[{text}]", dim=True) if style else f"[{text}]")
     return "".join(parts)

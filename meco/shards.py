@@ -153,7 +153,7 @@ class ShardFile:
     loss: np.ndarray
 
     @classmethod
-    def open(cls, path: str | os.PathLike, dtype: np.dtype, entry: dict | None = None) -> "ShardFile":
+    def open(cls, path: str | os.PathLike, dtype: np.dtype, entry: dict | None = None) -> ShardFile:
         """Map a shard; with a manifest `entry`, first check every file's size against it."""
         path = Path(path)
         files = {suffix: Path(str(path) + suffix) for suffix in SHARD_SUFFIXES}
@@ -212,7 +212,7 @@ class Shards:
         self.token_offsets = np.cumsum([0] + [len(f.tokens) for f in files], dtype=np.int64)  # shard starts, total
 
     @classmethod
-    def open(cls, root: str | os.PathLike, variant: str, split: str = "train", verify: bool = False) -> "Shards":
+    def open(cls, root: str | os.PathLike, variant: str, split: str = "train", verify: bool = False) -> Shards:
         """Map every shard the manifest lists; `verify` also checks each file's sha256 (reads everything)."""
         root = Path(root)
         manifest = read_manifest(root)
@@ -265,7 +265,7 @@ class Shards:
             return np.zeros(0, self.manifest["token_dtype"]), np.zeros(0, LOSS_DTYPE)
         return np.concatenate([t for t, _ in pieces]), np.concatenate([m for _, m in pieces])
 
-    def windows(self, seq_len: int) -> "TokenWindows":
+    def windows(self, seq_len: int) -> TokenWindows:
         return TokenWindows(self, seq_len)
 
     def lengths(self) -> np.ndarray:

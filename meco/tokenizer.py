@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_TOKENIZER = "cl100k_base"
 # tiktoken/tiktoken_ext/openai_public.py pins this digest for cl100k_base.tiktoken

@@ -14,7 +14,6 @@ from meco.cli import main
 from tests.conftest import DATA_SAMPLES
 
 
-
 @pytest.mark.parametrize(
     "args, message",
     [

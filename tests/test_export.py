@@ -78,7 +78,7 @@ def test_megatron_indexed_dataset_returns_every_document(prepared_shared, megatr
             prefix = variant_dir(out, split, variant) / Path(shard.path).stem
             tokens, loss = megatron_dataset(prefix), megatron_dataset(f"{prefix}_loss")
             assert len(tokens) == len(loss) == len(shard)
-            for got_tokens, got_loss in zip(tokens[0 : len(shard)], loss[0 : len(shard)]):  # one read per file
+            for got_tokens, got_loss in zip(tokens[0 : len(shard)], loss[0 : len(shard)], strict=True):  # one read per file
                 want_tokens, want_loss = shards.document(i)
                 assert (got_tokens.dtype, got_loss.dtype) == (np.int32, np.uint8)
                 np.testing.assert_array_equal(got_tokens, want_tokens)

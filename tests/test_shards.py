@@ -4,7 +4,6 @@ import json
 import shutil
 
 import numpy as np
-
 import pytest
 
 from meco.shards import ShardFormatError, Shards
@@ -93,4 +92,4 @@ def test_windows_as_a_torch_dataset(prepared_shared):
     x, y = next(iter(torch.utils.data.DataLoader(MecoDataset(prepared_shared, "conditioned", 64), batch_size=4)))
     assert x.shape == y.shape == (4, 64)
     tokens, loss = Shards.open(prepared_shared, "conditioned").read(0, 65)
-    assert y[0].tolist() == [int(t) if m else -100 for t, m in zip(tokens[1:], loss[1:])]
+    assert y[0].tolist() == [int(t) if m else -100 for t, m in zip(tokens[1:], loss[1:], strict=True)]

@@ -90,7 +90,7 @@ def test_accumulation_equals_one_big_batch():
     big_loss, big_norm, big = step(b, micro_batch=8, sgd=True)
     acc_loss, acc_norm, acc = step(b, micro_batch=2, sgd=True)  # 4 micro batches of different target counts
     assert abs(big_loss - acc_loss) < 1e-6 and abs(big_norm - acc_norm) < 1e-6
-    for p, q in zip(big.parameters(), acc.parameters()):
+    for p, q in zip(big.parameters(), acc.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
 
 

@@ -24,7 +24,7 @@ from ..tokenizer import DEFAULT_TOKENIZER, load_tokenizer
 from .manifest import SETTINGS, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
-from .sources import InputGroup, SOURCES, build_reader, resolve_inputs
+from .sources import SOURCES, InputGroup, build_reader, resolve_inputs
 from .topic import TopicClassifier
 from .writer import MecoShardWriter
 

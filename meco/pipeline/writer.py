@@ -50,7 +50,7 @@ class PrefixCache:
         if new:
             if len(self.ids) + len(new) > self.max_entries:
                 self.ids = {"": self.ids[""]}
-            self.ids.update(zip(new, (np.asarray(t, self.dtype) for t in self.tokenizer.encode_batch(new))))
+            self.ids.update(zip(new, (np.asarray(t, self.dtype) for t in self.tokenizer.encode_batch(new)), strict=True))
         return [self.ids[p] for p in prefixes]
 
 
@@ -59,7 +59,7 @@ def pack(docs: list[np.ndarray], prefixes: list[np.ndarray], bos: int | None, eo
     n = len(docs)
     bos_part = [np.array([bos], dtype)] if bos is not None else []
     eos_part = np.array([eos], dtype)
-    tokens = np.concatenate(list(chain.from_iterable((*bos_part, p, d, eos_part) for p, d in zip(prefixes, docs))))
+    tokens = np.concatenate(list(chain.from_iterable((*bos_part, p, d, eos_part) for p, d in zip(prefixes, docs, strict=True))))
     masked = np.fromiter((len(p) for p in prefixes), np.int64, n) + len(bos_part)
     targets = np.fromiter((len(d) for d in docs), np.int64, n) + 1
     loss = np.repeat(np.tile(np.array([0, 1], np.uint8), n), np.stack([masked, targets], axis=1).ravel())

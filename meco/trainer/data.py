@@ -45,7 +45,7 @@ class Batch:
 
     def split(self, n: int) -> list[Batch]:
         """Micro batches of n sequences."""
-        return [Batch(*t) for t in zip(*(x.split(n) for x in (self.inputs, self.labels, self.doc_ids)))]
+        return [Batch(*t) for t in zip(*(x.split(n) for x in (self.inputs, self.labels, self.doc_ids)), strict=True)]
 
     @property
     def num_targets(self) -> int:
