@@ -92,9 +92,9 @@ class ShardWriter:
         """Close, write the sidecar, rename into place; return this shard's manifest entry."""
         for f in self.files.values():
             f.file.close()
-        with self.folder.open(self.name + ".metadata", "wt") as f:
+        with self.folder.open(self.name + ".metadata" + PARTIAL_SUFFIX, "wt") as f:
             f.write(datatrove_metadata(self.tokenizer_name, self.dtype.itemsize, self.tokens))
-        for suffix in (".index", ".loss", ""):
+        for suffix in (".index", ".loss", ".metadata", ""):  # the .ds last: readers look for it
             self.folder.mv(self.name + suffix + PARTIAL_SUFFIX, self.name + suffix)
         return {
             "name": self.name,
