@@ -52,13 +52,15 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
 @click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
 @click.option("--max-docs", type=int, default=1000, show_default=True, help="First documents of the split (0: all).")
 @click.option("--top", type=int, default=10, show_default=True, help="Metadata values listed (0: all).")
+@click.option("--context", type=int, default=0, show_default=True,
+              help="Tokens per sequence; longer documents are cut (0: the training seq_len).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def eval_command(ckpt, data, metadata, split, max_docs, top, as_json):
+def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):
     """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata."""
     from .evaluation import evaluate, format_report
 
     try:
-        report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top)
+        report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top, context)
     except ValueError as e:
         raise click.ClickException(str(e)) from e
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))

@@ -6,7 +6,7 @@
 
 Every condition scores the very same tokens: those of D + [EOS] with loss in the cooldown variant and
 something before them, so the first document token counts only where the tokenizer has a BOS. Documents
-are cut so that the longest of their versions fits the training context (seq_len + 1 tokens).
+are cut so that the longest of their versions fits the context (by default the training seq_len) + 1 tokens.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..shards import Shards
 from .conditioning import parse_prefix, prefix_ids
-from .loading import InferenceError, Loaded
+from .loading import InferenceError, Loaded, ensure_positions
 
 NO_METADATA = "(none)"
 
@@ -56,19 +56,23 @@ def token_losses(model, tokens: dict[str, np.ndarray], masks: dict[str, np.ndarr
     return {c: (float(losses[i][target[i, 1:]].sum()), int(target[i, 1:].sum())) for i, c in enumerate(names)}
 
 
-def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = None, max_docs: int = 1000, top: int = 10) -> dict:
+def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = None, max_docs: int = 1000, top: int = 10,
+             context: int = 0) -> dict:  # fmt: skip
     """Loss per condition over the first `max_docs` documents of `split` (0: all), overall and per value of the
-    template's first metadata kind (`host`), the `top` most frequent values listed (0: all)."""
+    template's first metadata kind (`host`), the `top` most frequent values listed (0: all). Sequences hold
+    at most `context` + 1 tokens (0: the training seq_len)."""
     cond, cool = (Shards.open(loaded.data, v, split) for v in ("conditioned", "cooldown"))
     n = len(cool) if max_docs <= 0 else min(max_docs, len(cool))
     if n == 0:
         raise InferenceError(f"{loaded.data}: the {split} split holds no documents")
+    context = context or loaded.seq_len
+    ensure_positions(loaded.model, context)
     chosen = prefix_ids(loaded, metadata)[int(loaded.manifest["bos_id"] is not None) :] if metadata else None
     key = loaded.template.fields[0] if loaded.template else None
     totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0]))  # group -> condition -> [loss, targets, documents]
     for i in range(n):
         (ct, _), (kt, kl) = cond.document(i), cool.document(i)
-        tokens, masks, true = conditions(ct, kt, kl, loaded.manifest["bos_id"] is not None, chosen, loaded.seq_len)
+        tokens, masks, true = conditions(ct, kt, kl, loaded.manifest["bos_id"] is not None, chosen, context)
         group = parse_prefix(loaded.template, loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
         for c, (loss, count) in token_losses(loaded.model, tokens, masks).items():
             for g in ("all", group):
@@ -81,7 +85,7 @@ def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = No
         return {"documents": first[2], "targets": first[1], "loss": {c: s / max(t, 1) for c, (s, t, _) in group.items()}}
 
     groups = sorted(((g, summary(v)) for g, v in totals.items() if g != "all"), key=lambda x: (-x[1]["documents"], x[0]))
-    return {"checkpoint": str(loaded.path), "data": str(loaded.data), "split": split, "metadata": list(metadata or []),
+    return {"checkpoint": str(loaded.path), "data": str(loaded.data), "split": split, "context": context, "metadata": list(metadata or []),
             "chosen_prefix": loaded.tokenizer.decode(chosen) if chosen is not None else None, **summary(totals["all"]),
             "by": key, "groups": [{"value": g, **s} for g, s in (groups[:top] if top > 0 else groups)]}  # fmt: skip
 

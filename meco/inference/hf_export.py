@@ -74,7 +74,8 @@ def write_tokenizer(loaded: Loaded, out: Path) -> None:
         tok.backend.save(str(out / "tokenizer.json"))
     decode = lambda i: None if i is None else tok.decode([i])  # noqa: E731
     config = {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": decode(tok.bos_id), "eos_token": decode(tok.eos_id),
-              "model_max_length": loaded.seq_len, "clean_up_tokenization_spaces": False}  # fmt: skip
+              "model_max_length": loaded.seq_len, "clean_up_tokenization_spaces": False,
+              "split_special_tokens": True}  # fmt: skip  (special-token text in a document stays text, as in meco)
     (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
