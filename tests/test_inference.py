@@ -169,7 +169,7 @@ def test_conditions_exact():
 
     cond, cool = np.array([9, 50, 51, 1, 2, 3, 60]), np.array([9, 1, 2, 3, 60])  # BOS 9, prefix 50 51, EOS 60
     mask = np.array([0, 1, 1, 1, 1], np.uint8)
-    tokens, masks, true = conditions(cond, cool, mask, True, [52, 53, 54], context=7)
+    tokens, masks, true = conditions(cond, cool, mask, True, [52, 53, 54], context=6)  # the longest, chosen, fills 7 tokens
     assert true.tolist() == [50, 51]
     assert {c: t.tolist() for c, t in tokens.items()} == {"unconditional": [9, 1, 2, 3], "true": [9, 50, 51, 1, 2, 3],
                                                          "chosen": [9, 52, 53, 54, 1, 2, 3]}  # fmt: skip
