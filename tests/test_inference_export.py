@@ -3,8 +3,8 @@
 import json
 
 import pytest
-import transformers
 import torch
+import transformers
 from click.testing import CliRunner
 
 from meco.cli import main
