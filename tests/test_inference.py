@@ -178,3 +178,14 @@ def test_conditions_exact():
     tokens, masks, _ = conditions(cond[1:], cool[1:], mask[1:], False, None, context=10)  # no BOS: 1 is not scored
     assert tokens["true"].tolist() == [50, 51, 1, 2, 3, 60] and masks["true"].tolist() == [0, 0, 0, 1, 1, 1]
     assert masks["unconditional"].tolist() == [0, 1, 1, 1]
+
+
+def test_only_the_cli_imports_inference():
+    from pathlib import Path
+
+    import meco
+
+    root = Path(meco.__file__).parent
+    importers = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+                 if "inference" not in p.parts and "inference" in p.read_text()]  # fmt: skip
+    assert importers == ["cli.py"]

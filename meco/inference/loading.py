@@ -64,7 +64,7 @@ class Loaded:
     def tokenizer(self) -> TextTokenizer:
         return load_tokenizer(self.manifest["tokenizer"]["name"])
 
-    @property
+    @cached_property
     def template(self) -> PrefixTemplate | None:
         """The prefix template of the manifest; None for a folder written without one."""
         text = self.manifest.get("metadata", {}).get("template")
