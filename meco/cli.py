@@ -161,6 +161,12 @@ from .trainer.cli import train_command  # noqa: E402  (the trainer's options liv
 
 main.add_command(train_command)
 
+from .inference.cli import eval_command, export_model_command, generate_command  # noqa: E402
+
+main.add_command(generate_command)
+main.add_command(eval_command)
+main.add_command(export_model_command)
+
 
 if __name__ == "__main__":
     main()

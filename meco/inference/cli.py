@@ -1,0 +1,82 @@
+"""`meco generate`, `meco eval` and `meco export-model`. Imports no torch, so `meco --help` stays fast."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+CKPT_HELP = "CKPT: a training output folder (its newest checkpoint) or one checkpoints/step-XXXXXXX folder."
+data_option = click.option("--data", type=click.Path(file_okay=False),
+                           help="Prepared folder for the manifest (tokenizer, template). [default: the run's]")  # fmt: skip
+metadata_option = click.option("--metadata", "-m", multiple=True,
+                               help="Metadata VALUE, or kind=VALUE, filling the manifest's template (repeatable).")  # fmt: skip
+
+
+def _load(ckpt, data, **kw):
+    from .loading import load
+
+    return load(ckpt, data, **kw)
+
+
+@click.command("generate", epilog=CKPT_HELP)
+@click.argument("ckpt", type=click.Path())
+@click.option("--prompt", default="", help="Text the continuation follows (after the metadata prefix).")
+@metadata_option
+@data_option
+@click.option("--max-new-tokens", type=int, default=100, show_default=True)
+@click.option("--temperature", type=float, default=1.0, show_default=True, help="0: greedy.")
+@click.option("--top-k", type=int, default=0, show_default=True, help="Sample among the k likeliest tokens (0: all).")
+@click.option("--top-p", type=float, default=1.0, show_default=True, help="Nucleus sampling mass.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, top_k, top_p, seed):
+    """Continue PROMPT after a metadata prefix rendered as in training; stops at EOS."""
+    from .decoding import Sampling
+    from .generation import complete
+
+    if temperature < 0 or not 0 < top_p <= 1 or top_k < 0 or max_new_tokens < 1:
+        raise click.BadParameter("need --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0, --max-new-tokens >= 1")
+    try:
+        loaded = _load(ckpt, data)
+        done = complete(loaded, prompt, list(metadata), Sampling(temperature, top_k, top_p), max_new_tokens, seed)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    prefix, prompt_text, continuation = done.texts(loaded.tokenizer)
+    click.echo(click.style(prefix, dim=True) + prompt_text + continuation)
+
+
+@click.command("eval", epilog=CKPT_HELP)
+@click.argument("ckpt", type=click.Path())
+@data_option
+@metadata_option
+@click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
+@click.option("--max-docs", type=int, default=1000, show_default=True, help="First documents of the split (0: all).")
+@click.option("--top", type=int, default=10, show_default=True, help="Metadata values listed (0: all).")
+@click.option("--context", type=int, default=0, show_default=True,
+              help="Tokens per sequence; longer documents are cut (0: the training seq_len).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):
+    """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata."""
+    from .evaluation import evaluate, format_report
+
+    try:
+        report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top, context)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
+
+
+@click.command("export-model", epilog=CKPT_HELP)
+@click.argument("ckpt", type=click.Path())
+@click.argument("out", type=click.Path())
+@data_option
+def export_model_command(ckpt, out, data):
+    """Write a Hugging Face Llama checkpoint (config, safetensors, tokenizer) into the new folder OUT."""
+    from .hf_export import export_model
+
+    try:
+        path = export_model(_load(ckpt, data), out)
+    except (ValueError, OSError) as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"exported {path}: LlamaForCausalLM.from_pretrained({str(path)!r}); "
+               f"lm_eval --model hf --model_args pretrained={path} --tasks ...")  # fmt: skip

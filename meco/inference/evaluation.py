@@ -1,0 +1,102 @@
+"""`meco eval`: held-out loss on document tokens under three conditions.
+
+    unconditional  [BOS] + D + [EOS]            the cooldown variant, as stored
+    true           [BOS] + P + D + [EOS]        the conditioned variant, as stored (P: the document's own metadata)
+    chosen         [BOS] + P' + D + [EOS]       P': the `--metadata` prefix, rendered and tokenized as in training
+
+Every condition scores the very same tokens: those of D + [EOS] with loss in the cooldown variant and
+something before them, so the first document token counts only where the tokenizer has a BOS. Documents
+are cut so that the longest of their versions fits the context (by default the training seq_len) + 1 tokens.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..shards import Shards
+from .conditioning import parse_prefix, prefix_ids
+from .loading import InferenceError, Loaded, ensure_positions
+
+NO_METADATA = "(none)"
+
+
+def conditions(cond: np.ndarray, cool: np.ndarray, cool_loss: np.ndarray, has_bos: bool, chosen: list[int] | None,
+               context: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+    """Token sequences and target masks per condition for one document, and its true prefix ids."""
+    nb = int(has_bos)
+    body, body_mask = cool[nb:], cool_loss[nb:].astype(bool)
+    true = cond[nb : len(cond) - len(body)]
+    if not np.array_equal(cond[len(cond) - len(body) :], body):
+        raise InferenceError("the conditioned and cooldown variants disagree on a document's tokens: not document-aligned")
+    prefixes = {"unconditional": cond[:0], "true": true} | ({"chosen": np.asarray(chosen, cond.dtype)} if chosen is not None else {})
+    keep = max(context + 1 - nb - max(len(p) for p in prefixes.values()), 1)
+    body, body_mask = body[:keep], body_mask[:keep].copy()
+    if not nb:
+        body_mask[0] = False  # nothing precedes it in the unconditional sequence
+    tokens = {c: np.concatenate([cond[:nb], p, body]).astype(np.int64) for c, p in prefixes.items()}
+    masks = {c: np.concatenate([np.zeros(nb + len(p), bool), body_mask]) for c, p in prefixes.items()}
+    return tokens, masks, true
+
+
+@torch.no_grad()
+def token_losses(model, tokens: dict[str, np.ndarray], masks: dict[str, np.ndarray]) -> dict[str, tuple[float, int]]:
+    """(summed loss, target count) per condition: one forward over the conditions, right-padded."""
+    names = list(tokens)
+    width = max(len(t) for t in tokens.values())
+    batch = torch.zeros(len(names), width, dtype=torch.long)
+    target = torch.zeros(len(names), width, dtype=torch.bool)
+    for i, c in enumerate(names):
+        batch[i, : len(tokens[c])], target[i, : len(masks[c])] = torch.from_numpy(tokens[c]), torch.from_numpy(masks[c])
+    logits = model(batch[:, :-1]).float()
+    losses = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none").double()
+    return {c: (float(losses[i][target[i, 1:]].sum()), int(target[i, 1:].sum())) for i, c in enumerate(names)}
+
+
+def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = None, max_docs: int = 1000, top: int = 10,
+             context: int = 0) -> dict:  # fmt: skip
+    """Loss per condition over the first `max_docs` documents of `split` (0: all), overall and per value of the
+    template's first metadata kind (`host`), the `top` most frequent values listed (0: all). Sequences hold
+    at most `context` + 1 tokens (0: the training seq_len)."""
+    cond, cool = (Shards.open(loaded.data, v, split) for v in ("conditioned", "cooldown"))
+    n = len(cool) if max_docs <= 0 else min(max_docs, len(cool))
+    if n == 0:
+        raise InferenceError(f"{loaded.data}: the {split} split holds no documents")
+    context = context or loaded.seq_len
+    ensure_positions(loaded.model, context)
+    chosen = prefix_ids(loaded, metadata)[int(loaded.manifest["bos_id"] is not None) :] if metadata else None
+    key = loaded.template.fields[0] if loaded.template else None
+    totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0]))  # group -> condition -> [loss, targets, documents]
+    for i in range(n):
+        (ct, _), (kt, kl) = cond.document(i), cool.document(i)
+        tokens, masks, true = conditions(ct, kt, kl, loaded.manifest["bos_id"] is not None, chosen, context)
+        group = parse_prefix(loaded.template, loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
+        for c, (loss, count) in token_losses(loaded.model, tokens, masks).items():
+            for g in ("all", group):
+                totals[g][c][0] += loss
+                totals[g][c][1] += count
+                totals[g][c][2] += 1
+
+    def summary(group: dict) -> dict:
+        first = next(iter(group.values()))
+        return {"documents": first[2], "targets": first[1], "loss": {c: s / max(t, 1) for c, (s, t, _) in group.items()}}
+
+    groups = sorted(((g, summary(v)) for g, v in totals.items() if g != "all"), key=lambda x: (-x[1]["documents"], x[0]))
+    return {"checkpoint": str(loaded.path), "data": str(loaded.data), "split": split, "context": context, "metadata": list(metadata or []),
+            "chosen_prefix": loaded.tokenizer.decode(chosen) if chosen is not None else None, **summary(totals["all"]),
+            "by": key, "groups": [{"value": g, **s} for g, s in (groups[:top] if top > 0 else groups)]}  # fmt: skip
+
+
+def format_report(report: dict) -> str:
+    names = list(report["loss"])
+    lines = [f"meco eval: {report['checkpoint']} on {report['data']} ({report['split']}): {report['documents']:,} documents, "
+             f"{report['targets']:,} target tokens in every condition"]  # fmt: skip
+    if report["chosen_prefix"] is not None:
+        lines.append(f"chosen prefix: {report['chosen_prefix']!r}")
+    lines.append(f"{'':<32}{'docs':>8}{'targets':>10}" + "".join(f"{c:>15}" for c in names))
+    for label, row in [("all", report), *((f"{report['by']} {g['value']}", g) for g in report["groups"])]:
+        lines.append(f"{label[:31]:<32}{row['documents']:>8,}{row['targets']:>10,}" + "".join(f"{row['loss'][c]:>15.4f}" for c in names))
+    return "\n".join(lines)

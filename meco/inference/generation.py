@@ -1,0 +1,46 @@
+"""`meco generate`: text in, metadata prefix + prompt as the model saw documents in training, text out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..tokenizer import TextTokenizer
+from .conditioning import prefix_ids
+from .decoding import Sampling, generate
+from .loading import Loaded, ensure_positions
+
+
+@dataclass
+class Completion:
+    prefix: list[int]  # BOS (if any) and the metadata prefix
+    prompt: list[int]
+    new: list[int]  # generated, EOS included when it stopped there
+
+    def texts(self, tokenizer: TextTokenizer) -> tuple[str, str, str]:
+        """Prefix, prompt and continuation decoded (EOS left out of the continuation)."""
+        new = self.new[:-1] if self.new and self.new[-1] == tokenizer.eos_id else self.new
+        return tokenizer.decode(self.prefix), tokenizer.decode(self.prompt), tokenizer.decode(new)
+
+
+def allowed_ids(tokenizer: TextTokenizer, rows: int) -> torch.Tensor:
+    """(rows,) bool: ids the tokenizer can decode. Embedding rows past the vocabulary (rounded up to a
+    multiple of 128) and gaps in it (cl100k has no ids 100256 and 100261-100275) were never trained."""
+    if tokenizer.kind == "tiktoken":
+        ids = [*tokenizer.backend._mergeable_ranks.values(), *tokenizer.backend._special_tokens.values()]
+    else:
+        ids = list(tokenizer.backend.get_vocab(with_added_tokens=True).values())
+    mask = torch.zeros(rows, dtype=torch.bool)
+    mask[torch.tensor([i for i in ids if i < rows])] = True
+    return mask
+
+
+def complete(loaded: Loaded, prompt: str, metadata: list[str], sampling: Sampling, max_new_tokens: int, seed: int) -> Completion:
+    tok = loaded.tokenizer
+    prefix = prefix_ids(loaded, metadata)
+    prompt_ids = tok.encode_batch([prompt])[0] if prompt else []
+    ensure_positions(loaded.model, len(prefix) + len(prompt_ids) + max_new_tokens)
+    new = generate(loaded.model, prefix + prompt_ids, max_new_tokens, sampling, tok.eos_id,
+                   allowed_ids(tok, loaded.config.vocab_size), seed)  # fmt: skip
+    return Completion(prefix, prompt_ids, new)
