@@ -27,7 +27,7 @@ def metadata_values(values: list[str], kinds: list[str]) -> dict[str, str]:
     if len(plain) > len(free):
         raise InferenceError(f"--metadata {values}: {len(plain)} unnamed values but only {free} left to fill "
                              f"(the model was trained with kinds {kinds})")  # fmt: skip
-    return named | dict(zip(free, plain))
+    return named | dict(zip(free, plain, strict=False))  # fewer values than kinds leave the rest empty
 
 
 def prefix_ids(loaded: Loaded, values: list[str]) -> list[int]:
