@@ -50,7 +50,8 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> TextTokenizer:
     if path.is_dir() and (path / "tokenizer.json").is_file():
         path = path / "tokenizer.json"
     if path.is_file():
-        return _huggingface(str(path), path)
+        # recorded absolute: a manifest must name the same file from any working directory
+        return _huggingface(str(path.resolve()), path)
     import tiktoken
 
     if spec == DEFAULT_TOKENIZER:
@@ -60,6 +61,16 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> TextTokenizer:
     if spec.endswith(".json") or spec.startswith((".", "/", "~")):
         raise TokenizerError(f"tokenizer {spec!r}: no such file")
     return _huggingface(spec, None)
+
+
+def load_recorded_tokenizer(recorded: dict) -> TextTokenizer:
+    """The tokenizer a manifest describes (`TextTokenizer.describe()`), checked against the sha256 recorded
+    when the data was prepared, so decoding never silently uses another vocabulary."""
+    tok = load_tokenizer(recorded["name"])
+    if recorded.get("sha256") and tok.sha256 != recorded["sha256"]:
+        raise TokenizerError(f"tokenizer {recorded['name']}: sha256 {tok.sha256} is not the {recorded['sha256']} "
+                             "recorded when the data was prepared")  # fmt: skip
+    return tok
 
 
 def _offline_cl100k():

@@ -23,6 +23,12 @@ from tests.conftest import DATA_SAMPLES
         (["prepare", "--metadata", "topic"], "--metadata topic and --topic-model go together"),
         (["prepare", "--template", "Site: {domain}\\n\\n"], "names ['domain'], which are not among --metadata ['host']"),
         (["prepare", "--tokenizer", "./nope/tokenizer.json"], "no such file"),
+        (["prepare", "--tasks", "0"], "--tasks 0: must be at least 1"),
+        (["prepare", "--workers", "0"], "--workers 0: must be at least 1"),
+        (["prepare", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
+        (["prepare", "--limit", "0"], "--limit 0: a positive number"),
+        (["prepare", "--template", "URL: {host} {}\\n\\n"], "cannot be rendered: IndexError"),
+        (["prepare", "-m", "hash", "--hash-salt", "s" * 65], "--hash-salt is 65 bytes"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, args, message):

@@ -147,9 +147,9 @@ def test_killed_multitask_run_resumes_to_identical_output(tmp_path, shared_data)
         if path.is_file() and rel.parts[0] not in ("logs", "tasks"):
             assert (killed / rel).read_bytes() == path.read_bytes(), rel
             compared += 1
-    # tasks 0 and 1 get files (datatrove shards each input's files by rank): 2 tasks x 2 splits x 2 variants
-    # x 4 files per shard, plus manifest.json, prepare.json and the three input lists
-    assert compared == 2 * 2 * 2 * 4 + 5
+    # the 4 input files go one to each task: 4 tasks x 2 splits x 2 variants x 4 files per shard, plus
+    # manifest.json, prepare.json and the three input lists
+    assert compared == 4 * 2 * 2 * 4 + 5
     assert not list(killed.rglob("*.partial"))
 
 
@@ -219,3 +219,22 @@ def test_documents_without_metadata_are_kept_unprefixed_and_counted(tmp_path, to
         np.testing.assert_array_equal(cond.document(i)[0], cool.document(i)[0])
         assert cond.document(i)[1].all()
     assert tokenizer.decode(cool.document(5)[0][:-1].tolist()) == "bad json next"
+
+
+def test_files_of_several_inputs_are_dealt_to_all_tasks_and_limit_counts_per_task(tmp_path):
+    if not (DATA_SAMPLES / "c4").is_dir():
+        pytest.skip("data_samples/ not generated")
+    manifest = prepare_folder(tmp_path / "spread", [DATA_SAMPLES], tasks=3, workers=1, val_fraction=0)
+    files = manifest["splits"]["train"]["cooldown"]["files"]
+    assert [(f["name"], f["documents"]) for f in files] == [("00000.ds", 36), ("00001.ds", 36), ("00002.ds", 36)]
+    limited = prepare_folder(tmp_path / "limited", [DATA_SAMPLES], tasks=1, limit=5, val_fraction=0)
+    assert limited["documents"]["in"] == limited["documents"]["written"] == 5
+
+
+def test_batch_size_may_change_on_resume_and_output_is_the_same(tmp_path, shared_data):
+    c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
+    prepare_folder(tmp_path / "a", [c4], batch_size=7)
+    prepare_folder(tmp_path / "b", [c4], batch_size=1000)
+    prepare_folder(tmp_path / "b", [c4], batch_size=3)  # a resume with another batch size is accepted
+    for name in ("conditioned/00000.ds", "cooldown/00000.ds.loss", "val/conditioned/00000.ds.index"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

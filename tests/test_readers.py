@@ -55,3 +55,13 @@ def test_parquet_reads_only_needed_columns_and_counts_bad_rows(tmp_path):
     docs, counts = _read(CheckedParquetReader(str(tmp_path), text_key="content", batch_size=3))
     assert [(d.text, d.metadata["url"], d.id) for d in docs] == [("first", "https://x.org/1", "part.parquet/0"), ("third", None, "part.parquet/3")]
     assert counts["skipped.missing_text"] == 1 and counts["skipped.empty_text"] == 1
+
+
+def test_a_truncated_compressed_file_keeps_what_was_read_and_counts_the_rest(tmp_path):
+    lines = b"".join(json.dumps({"text": f"doc {i} " + "x" * 200, "url": "https://a.org"}).encode() + b"\n" for i in range(400))
+    data = gzip.compress(lines)
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    docs, counts = _read(CheckedJsonlReader(str(tmp_path)))
+    assert 0 < len(docs) < 400
+    assert [d.text.split()[1] for d in docs] == [str(i) for i in range(len(docs))]
+    assert counts["skipped.unreadable_file_rest"] == 1

@@ -47,3 +47,15 @@ def test_a_vocabulary_file_with_another_checksum_is_refused(monkeypatch):
     monkeypatch.setattr(meco.tokenizer, "CL100K_SHA256", "0" * 64)
     with pytest.raises(TokenizerError, match="sha256 223921b7.* is not cl100k_base's 0000"):
         load_tokenizer()
+
+
+def test_a_recorded_tokenizer_file_is_absolute_and_checked(tmp_path, tokenizer_json, monkeypatch):
+    from meco.tokenizer import load_recorded_tokenizer
+
+    monkeypatch.chdir(tokenizer_json.parent)
+    recorded = load_tokenizer("tokenizer.json").describe()
+    assert recorded["name"] == str(tokenizer_json)
+    monkeypatch.chdir(tmp_path)
+    assert load_recorded_tokenizer(recorded).vocab_size == 100277
+    with pytest.raises(TokenizerError, match="is not the 0000.* recorded when the data was prepared"):
+        load_recorded_tokenizer(recorded | {"sha256": "0" * 64})

@@ -60,7 +60,7 @@ def url_without_scheme(url: str) -> str:
 
 def host_hash(host: str, salt: str) -> str:
     """16 hex digits of a keyed BLAKE2b of the host: stable across runs and machines, no global table."""
-    return hashlib.blake2b(host.encode(), key=salt.encode()[:64], digest_size=8).hexdigest()
+    return hashlib.blake2b(host.encode(), key=salt.encode(), digest_size=8).hexdigest()
 
 
 @dataclass
@@ -75,11 +75,16 @@ class PrefixTemplate:
         return [name for _, name, _, _ in string.Formatter().parse(self.text) if name]
 
     def check(self, kinds: list[str]) -> None:
+        """Every field a chosen kind, and the template renders (no positional `{}`, no bad format spec)."""
         unknown = [f for f in self.fields if f not in kinds]
         if unknown:
             raise MetadataError(f"template {self.text!r} names {unknown}, which are not among --metadata {kinds}")
         if not self.fields:
             raise MetadataError(f"template {self.text!r} names no metadata field such as {{host}}")
+        try:
+            self.render(dict.fromkeys(kinds, "x"))
+        except (IndexError, KeyError, ValueError) as e:
+            raise MetadataError(f"template {self.text!r} cannot be rendered: {type(e).__name__}: {e}") from e
 
     def render(self, values: dict[str, str]) -> str:
         """The prefix for these values; "" when none of the template's fields has a value."""

@@ -24,6 +24,7 @@ from ..tokenizer import DEFAULT_TOKENIZER, load_tokenizer
 from .manifest import SETTINGS, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
+from .readers import DocumentLimit
 from .sources import SOURCES, InputGroup, build_reader, resolve_inputs
 from .topic import TopicClassifier
 from .writer import MecoShardWriter
@@ -66,7 +67,7 @@ class PrepareConfig:
     def shaping(self) -> dict:
         """The settings that decide the output bytes; a resume must match them."""
         settings = asdict(self)
-        for transient in ("output", "workers"):
+        for transient in ("output", "workers", "batch_size"):  # where and how fast, not what
             settings.pop(transient)
         return settings
 
@@ -90,6 +91,13 @@ def plan(config: PrepareConfig) -> PreparePlan:
     config.metadata = kinds
     template = config.template or default_template(kinds)
     PrefixTemplate(template).check(kinds)
+    for name in ("tasks", "workers", "batch_size", "max_doc_chars"):
+        if getattr(config, name) is not None and getattr(config, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
+    if config.limit == 0 or config.limit < -1:
+        raise ValueError(f"--limit {config.limit}: a positive number of documents per task, or -1 for all")
+    if len(config.hash_salt.encode()) > 64:
+        raise MetadataError(f"--hash-salt is {len(config.hash_salt.encode())} bytes; BLAKE2b keys hold at most 64")
     if ("topic" in kinds) != bool(config.topic_model):
         raise MetadataError("--metadata topic and --topic-model go together: give both or neither")
     if config.topic_model:
@@ -116,8 +124,9 @@ def save_or_check_settings(p: PreparePlan) -> None:
         with out.open(SETTINGS, "rt") as f:
             saved = json.load(f)
         if saved != settings:
-            changed = sorted(k for k in settings["config"] if saved["config"].get(k) != settings["config"][k])
-            changed += [k for k in ("inputs", "tokenizer", "template") if saved[k] != settings[k]]
+            changed = {k for k in settings["config"] if saved["config"].get(k) != settings["config"][k]}
+            changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
+            changed = sorted(changed)
             raise SettingsMismatch(
                 f"{p.config.output} was prepared with other settings ({', '.join(changed)} differ); "
                 "use another --output, or delete the folder to start over"
@@ -130,16 +139,18 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
     """(tokenize executor, manifest executor), the second depending on the first."""
     c = p.config
     out = get_datafolder(c.output)
-    readers = []
+    readers, files_before = [], 0
     for i, group in enumerate(p.groups):
         paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
         with out.open(paths_file, "wt") as f:
             f.write("".join(name + "\n" for name in group.files))
         readers.append(build_reader(group, out.resolve_paths(paths_file), text_key=c.text_key, url_key=c.url_key,
-                                    limit=c.limit, max_chars=c.max_doc_chars))  # fmt: skip
+                                    max_chars=c.max_doc_chars, rank_offset=files_before))  # fmt: skip
+        files_before += len(group.files)
     topic = TopicClassifier(c.topic_model, c.topic_threshold, c.topic_labels) if c.topic_model else None
     pipeline = [
         *readers,
+        *([DocumentLimit(c.limit)] if c.limit >= 0 else []),
         AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic),
         MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size),
     ]

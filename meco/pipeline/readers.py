@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 
-from datatrove.data import Document
+from itertools import islice
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.utils.logging import logger
 
@@ -17,12 +20,21 @@ WARNINGS_PER_REASON = 5  # per task: the first few of each reason are logged, al
 
 
 class CheckedRecords(BaseDiskReader):
-    """Turns raw records into Documents holding only text, id and URL, skipping and counting bad ones."""
+    """Turns raw records into Documents holding only text, id and URL, skipping and counting bad ones.
 
-    def __init__(self, data_folder, *, url_key: str = "url", max_chars: int = 10_000_000, **kwargs):
+    `rank_offset` deals this reader's files out to tasks as if they followed the files of the readers before
+    it: datatrove gives file j of every reader to task j % tasks, which with several inputs of few files
+    each would pile them all on the first tasks.
+    """
+
+    def __init__(self, data_folder, *, url_key: str = "url", max_chars: int = 10_000_000, rank_offset: int = 0,
+                 **kwargs):  # fmt: skip
         super().__init__(data_folder, **kwargs)
-        self.url_key, self.max_chars = url_key, max_chars
+        self.url_key, self.max_chars, self.rank_offset = url_key, max_chars, rank_offset
         self._warned: dict[str, int] = {}
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        return super().run(data, (rank - self.rank_offset) % world_size, world_size)
 
     def reject(self, reason: str, where: str, detail: str = "") -> None:
         self.stat_update(f"skipped.{reason}")
@@ -69,7 +81,15 @@ class CheckedJsonlReader(CheckedRecords):
         import orjson
 
         with self.data_folder.open(filepath, "rb", compression=self.compression) as raw, io.BufferedReader(raw) as f:
-            for index, line in enumerate(f):
+            lines = enumerate(f)
+            while True:
+                try:
+                    index, line = next(lines)
+                except StopIteration:
+                    return
+                except (EOFError, OSError, ValueError) as e:  # truncated gzip/zstd stream, corrupt block
+                    self.reject("unreadable_file_rest", filepath, f"{type(e).__name__}: {e}; records read before kept")
+                    return
                 with self.track_time():
                     if not line.strip():
                         continue
@@ -108,6 +128,21 @@ class CheckedParquetReader(CheckedRecords):
                     documents = [self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())]
                 index += batch.num_rows
                 yield from (d for d in documents if d is not None)
+
+
+class DocumentLimit(PipelineStep):
+    """At most `limit` documents per task, whatever the number of readers before it (datatrove's reader
+    `limit` counts per reader). Stops pulling, so the readers stop reading too."""
+
+    name = "✂️ Limit"
+    type = "📖 - READER"
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        yield from islice(data, self.limit)
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -117,7 +117,7 @@ def _parquet_columns(folder: str, rel: str) -> set[str]:
 
 
 def build_reader(group: InputGroup, paths_file: str, *, text_key: str | None, url_key: str | None,
-                 limit: int, max_chars: int):  # fmt: skip
+                 max_chars: int, rank_offset: int):  # fmt: skip
     """The datatrove reader for one group; explicit --text-key/--url-key win over the source's fields."""
     cls = CheckedJsonlReader if group.source.reader == "jsonl" else CheckedParquetReader
     return cls(
@@ -125,6 +125,6 @@ def build_reader(group: InputGroup, paths_file: str, *, text_key: str | None, ur
         paths_file=paths_file,
         text_key=text_key or group.source.text_key,
         url_key=url_key or group.source.url_key,
-        limit=limit,
         max_chars=max_chars,
+        rank_offset=rank_offset,
     )
