@@ -65,3 +65,20 @@ def test_a_truncated_compressed_file_keeps_what_was_read_and_counts_the_rest(tmp
     assert 0 < len(docs) < 400
     assert [d.text.split()[1] for d in docs] == [str(i) for i in range(len(docs))]
     assert counts["skipped.unreadable_file_rest"] == 1
+
+
+def test_a_damaged_parquet_file_keeps_the_row_groups_before_the_damage(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [f"row {i} " + "y" * 50 for i in range(300)]
+    pq.write_table(pa.table({"text": texts, "url": ["https://p.org"] * 300}), tmp_path / "p.parquet",
+                   row_group_size=100, compression="none")  # fmt: skip
+    data = bytearray((tmp_path / "p.parquet").read_bytes())
+    meta = pq.ParquetFile(tmp_path / "p.parquet").metadata
+    start = meta.row_group(2).column(0).data_page_offset  # the third row group's text page
+    data[start : start + 64] = b"\xff" * 64
+    (tmp_path / "p.parquet").write_bytes(bytes(data))
+    docs, counts = _read(CheckedParquetReader(str(tmp_path), batch_size=100))
+    assert [d.text for d in docs] == texts[:200]
+    assert counts["skipped.unreadable_file_rest"] == 1

@@ -8,7 +8,6 @@ check each record and count the ones they skip under `skipped.<reason>` in datat
 from __future__ import annotations
 
 import io
-
 from itertools import islice
 
 from datatrove.data import Document, DocumentsPipeline
@@ -42,6 +41,19 @@ class CheckedRecords(BaseDiskReader):
         if seen <= WARNINGS_PER_REASON:
             more = " (further ones are counted, not logged)" if seen == WARNINGS_PER_REASON else ""
             logger.warning(f"skipped record {where}: {reason}{': ' + detail if detail else ''}{more}")
+
+    def until_unreadable(self, items, filepath: str):
+        """Yield from `items` until the file turns out damaged (a truncated gzip/zstd stream, a corrupt
+        parquet page): what was read is kept, the rest of the file is counted and logged."""
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except (EOFError, OSError, ValueError) as e:  # pyarrow's errors subclass OSError and ValueError
+                self.reject("unreadable_file_rest", filepath, f"{type(e).__name__}: {e}; records read before kept")
+                return
+            yield item
 
     def document(self, record, path: str, index: int) -> Document | None:
         where = f"{path}:{index + 1}"
@@ -81,15 +93,7 @@ class CheckedJsonlReader(CheckedRecords):
         import orjson
 
         with self.data_folder.open(filepath, "rb", compression=self.compression) as raw, io.BufferedReader(raw) as f:
-            lines = enumerate(f)
-            while True:
-                try:
-                    index, line = next(lines)
-                except StopIteration:
-                    return
-                except (EOFError, OSError, ValueError) as e:  # truncated gzip/zstd stream, corrupt block
-                    self.reject("unreadable_file_rest", filepath, f"{type(e).__name__}: {e}; records read before kept")
-                    return
+            for index, line in self.until_unreadable(enumerate(f), filepath):
                 with self.track_time():
                     if not line.strip():
                         continue
@@ -123,7 +127,7 @@ class CheckedParquetReader(CheckedRecords):
                 raise ValueError(f"{filepath}: no {self.text_key!r} column (columns: {sorted(present)}); set --text-key")
             columns = [c for c in (self.text_key, self.url_key, self.id_key) if c in present]
             index = 0
-            for batch in pqf.iter_batches(batch_size=self.batch_size, columns=columns):
+            for batch in self.until_unreadable(pqf.iter_batches(batch_size=self.batch_size, columns=columns), filepath):
                 with self.track_time("batch"):
                     documents = [self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())]
                 index += batch.num_rows
