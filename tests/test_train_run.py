@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from meco.trainer.config import TrainConfig
-from meco.trainer.data import PackedLoader, open_variants
+from meco.trainer.data import PackedLoader, open_variants, validation_batches
 from meco.trainer.train import train
 
 from .train_helpers import make_prepared, read_metrics
@@ -91,10 +91,10 @@ def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
     assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000002", "step-0000003"]
 
 
-def torchrun(data, out, *extra):
+def torchrun(data, out, *extra, port=29517):
     args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", f"--master-port={port}",
                     "-m", "meco.trainer", f"--data={data}", f"--out={out}", *args, *extra],
                    check=True, env=env, capture_output=True)  # fmt: skip
 
@@ -112,6 +112,18 @@ def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, 
     torchrun(data, tmp_path / "resumed", "--stop-after=7")  # stops after the switch at step 6
     torchrun(data, tmp_path / "resumed", "--resume")
     assert [r["loss"] for r in read_metrics(tmp_path / "resumed")] == [r["loss"] for r in ddp]
+
+
+def test_ddp_evaluates_a_validation_set_smaller_than_the_ranks(data, tmp_path):
+    """One validation row on two ranks: rank 1 runs no forward pass and adds (0, 0) to the all-reduce."""
+    small = {"seq_len": 64, "batch_tokens": 256, "steps": 2, "eval_every": 1, "val_tokens": 1}
+    assert len(validation_batches(open_variants(data, "val"), 64, 1)["cooldown"].inputs) == 1
+    torchrun(data, tmp_path / "ddp", *(f"--{k.replace('_', '-')}={v}" for k, v in small.items()), port=29518)
+    run(data, tmp_path / "single", **small, micro_batch=4)  # the same global batch on one rank
+    ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "single")
+    for variant in ("conditioned", "cooldown"):
+        np.testing.assert_allclose([r[f"val_loss_{variant}"] for r in ddp], [r[f"val_loss_{variant}"] for r in single],
+                                   rtol=1e-5, atol=0)  # fmt: skip
 
 
 def test_budget_beyond_the_data_starts_a_new_epoch(data, tmp_path, capsys):

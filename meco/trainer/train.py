@@ -144,7 +144,10 @@ def train_step(model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, mo
 
 @torch.no_grad()
 def evaluate(model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_config: ModelConfig) -> dict[str, float]:
-    """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text."""
+    """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text.
+
+    Ranks may hold different numbers of validation rows (none at all), so `model` must be the module
+    without its DDP wrapper: DDP's per-forward buffer broadcast would pair up mismatched forward passes."""
     model.eval()
     losses = {}
     for variant, batch in val.items():
@@ -190,9 +193,10 @@ def train(cfg: TrainConfig) -> dict:
     if state.get("schedule", asdict(schedule)) != asdict(schedule):
         rt.log(f"resume: the schedule changed from {state['schedule']} to {asdict(schedule)}")
     step, tokens = state["step"], state["tokens"]
-    wrapped = torch.compile(model) if cfg.compile else model
+    compiled = torch.compile(model) if cfg.compile else model
+    wrapped = compiled  # evaluation uses `compiled`: see `evaluate`
     if rt.world_size > 1:
-        wrapped = DistributedDataParallel(wrapped, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
+        wrapped = DistributedDataParallel(compiled, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
     metrics = MetricsLog(out / "metrics.jsonl", rt.rank == 0, step)
     peak = peak_flops(rt.device)
     flops_per_token = model_config.flops_per_token(cfg.seq_len)
@@ -219,7 +223,7 @@ def train(cfg: TrainConfig) -> dict:
         record = {"step": step, "tokens": tokens, "phase": phase, "loss": loss, "lr": schedule(step - 1),
                   "grad_norm": grad_norm, "tokens_per_s": tokens_per_s, "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size)}  # fmt: skip
         if val and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.steps):
-            val_losses = evaluate(wrapped, val, cfg, rt, model_config)
+            val_losses = evaluate(compiled, val, cfg, rt, model_config)
             record.update(val_losses)
         metrics.write(record)
         progress.update(record)
