@@ -12,6 +12,7 @@ import pytest
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import PackedLoader, open_variants, validation_batches
+from meco.trainer.metrics import summary_line
 from meco.trainer.train import train
 
 from .train_helpers import make_prepared, read_metrics
@@ -83,6 +84,26 @@ def test_resume_gives_identical_losses(data, straight, tmp_path, half):
     assert [r["loss"] for r in read_metrics(tmp_path)] == [r["loss"] for r in read_metrics(straight)]
     assert [r.get("val_loss_conditioned") for r in read_metrics(tmp_path)] == [
         r.get("val_loss_conditioned") for r in read_metrics(straight)]  # fmt: skip
+
+
+def test_resuming_a_finished_run_trains_nothing_and_keeps_its_summary(data, tmp_path, capsys):
+    run(data, tmp_path, steps=2, eval_every=0)
+    written = (tmp_path / "summary.json").read_text()
+    for extra in ({}, {"stop_after": 1}):  # the budget spent; a stop before the checkpoint at step 2
+        assert run(data, tmp_path, steps=2, eval_every=0, resume=True, **extra) == json.loads(written)
+        assert (tmp_path / "summary.json").read_text() == written
+        assert len(read_metrics(tmp_path)) == 2
+    out = capsys.readouterr().out
+    assert (f"train: {tmp_path} is already at step 2 (this run would stop at 2); nothing to train, "
+            "summary.json left as it is") in out  # fmt: skip
+    assert f"train: {tmp_path} is already at step 2 (this run would stop at 1)" in out
+
+
+def test_summary_line_without_a_loss():
+    summary = {"steps": 0, "tokens": 0, "switch_step": 0, "final_loss": None, "val_loss_conditioned": None,
+               "val_loss_cooldown": 2.5, "tokens_per_s": 0.0, "wall_s": 0.25, "out": "run"}  # fmt: skip
+    assert summary_line(summary) == ("summary: 0 steps, 0 tokens (cooldown from step 0), final loss n/a, held-out loss "
+                                     "n/a with metadata / 2.5000 without, 0 tokens/s, 0.2 s -> run/summary.json")  # fmt: skip
 
 
 def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):

@@ -57,6 +57,10 @@ class Runtime:
             dist.all_reduce(t)
         return t.tolist()
 
+    def close(self) -> None:
+        if self.world_size > 1:
+            dist.destroy_process_group()
+
     def log(self, message: str) -> None:
         if self.rank == 0:
             tqdm.write(message, file=sys.stdout)  # above the progress bar when there is one
@@ -205,6 +209,8 @@ def train(cfg: TrainConfig) -> dict:
            f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
     started, first_step, last_record, val_losses = time.time(), step, {}, {}
     stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
+    if step >= stop:
+        return already_done(out, step, stop, rt)
     progress = ProgressBar(stop, step, rt.rank == 0)
     while step < stop:
         t0 = time.time()
@@ -240,6 +246,15 @@ def train(cfg: TrainConfig) -> dict:
     if rt.rank == 0:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     rt.log(summary_line(summary))
-    if rt.world_size > 1:
-        dist.destroy_process_group()
+    rt.close()
     return summary
+
+
+def already_done(out: Path, step: int, stop: int, rt: Runtime) -> dict:
+    """No step to run (a finished run resumed, or --stop-after at or before the checkpoint): the summary
+    of the run that got there stays as it is, rather than one of zero steps with no loss."""
+    rt.log(f"train: {out} is already at step {step:,} (this run would stop at {stop:,}); nothing to train, "
+           "summary.json left as it is")  # fmt: skip
+    rt.close()
+    path = out / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else {}
