@@ -106,6 +106,13 @@ def test_summary_line_without_a_loss():
                                      "n/a with metadata / 2.5000 without, 0 tokens/s, 0.2 s -> run/summary.json")  # fmt: skip
 
 
+def test_a_meco_run_too_short_for_a_conditioned_step_says_so(data, tmp_path, capsys):
+    run(data, tmp_path, steps=1, eval_every=0)
+    assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"]
+    assert ("train: no conditioned step in a run of 1 at --cooldown-fraction 0.25; the whole run is cooldown"
+            in capsys.readouterr().out)  # fmt: skip
+
+
 def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
     run(data, tmp_path, mode="standard", steps=3, save_every=2)
     assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"] * 3

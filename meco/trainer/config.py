@@ -65,9 +65,14 @@ class TrainConfig:
                              f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}")  # fmt: skip
         tokens = self.tokens if self.tokens is not None else self.DEFAULT_TOKENS
         steps = self.steps if self.steps is not None else math.ceil(tokens / self.batch_tokens)
-        switch = round(steps * (1 - self.cooldown_fraction)) if self.mode == "meco" else 0
+        switch = steps - self.cooldown_steps(steps) if self.mode == "meco" else 0
         return Plan(steps=steps, accumulation=self.batch_tokens // per_forward,
                     sequences=self.batch_tokens // self.seq_len, switch_step=switch)  # fmt: skip
+
+    def cooldown_steps(self, steps: int) -> int:
+        """The cooldown's share of `steps`, at least one step when the fraction is not 0: rounding alone
+        would give a short run (4 steps at 0.1) no cooldown at all."""
+        return max(1, round(steps * self.cooldown_fraction)) if self.cooldown_fraction else 0
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,9 @@ def train(cfg: TrainConfig) -> dict:
     rt.log(f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
            f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
            f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
+    if cfg.mode == "meco" and plan.switch_step == 0:
+        rt.log(f"train: no conditioned step in a run of {plan.steps:,} at --cooldown-fraction {cfg.cooldown_fraction}; "
+               "the whole run is cooldown")  # fmt: skip
     started, first_step, last_record, val_losses = time.time(), step, {}, {}
     stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
     if step >= stop:
