@@ -59,6 +59,10 @@ def test_metadata_values_fill_the_kinds_in_order():
     assert metadata_values(["topic=science", "bbc.co.uk"], ["host", "topic"]) == {"topic": "science", "host": "bbc.co.uk"}
     with pytest.raises(InferenceError, match=r"2 unnamed values but only \['host'\] left"):
         metadata_values(["a.com", "b.com"], ["host"])
+    unknown = r"^--metadata topic=x: the model was not trained with kind 'topic', only with \['host'\]$"
+    with pytest.raises(InferenceError, match=unknown):
+        metadata_values(["topic=x"], ["host"])
+    assert metadata_values(["a.com/?q=1"], ["url"]) == {"url": "a.com/?q=1"}  # not a kind: a value with "="
     template = PrefixTemplate("URL: {host}\nTopic: {topic}\n\n")
     assert parse_prefix(template, template.render({"host": "a.b", "topic": "sci fi"})) == {"host": "a.b", "topic": "sci fi"}
     assert parse_prefix(template, template.render({"topic": "art"})) == {"topic": "art"}

@@ -1,7 +1,7 @@
 """Metadata prefixes at inference, rendered and tokenized exactly as `meco prepare` did in training.
 
 `--metadata` VALUEs fill the manifest's kinds in order (`en.wikipedia.org` is the `host` of a host-only
-folder); `kind=value` names the kind. The prefix is tokenized on its own, as prepare does, and goes after
+folder); `kind=value` names the kind, which must be one of the manifest's. The prefix is tokenized on its own, as prepare does, and goes after
 BOS (when the tokenizer has one) and before the text.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 
-from ..pipeline.metadata import PrefixTemplate
+from ..pipeline.metadata import KINDS, PrefixTemplate
 from .loading import InferenceError, Loaded
 
 
@@ -19,6 +19,8 @@ def metadata_values(values: list[str], kinds: list[str]) -> dict[str, str]:
     named, plain = {}, []
     for v in values:
         kind, sep, value = v.partition("=")
+        if sep and kind in KINDS and kind not in kinds:  # a typo'd or absent kind, not a value holding "="
+            raise InferenceError(f"--metadata {v}: the model was not trained with kind {kind!r}, only with {kinds}")
         if sep and kind in kinds:
             named[kind] = value
         else:
