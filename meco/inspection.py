@@ -70,7 +70,9 @@ def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc
         "metadata": {"sampled_documents": len(indices),
                      "values": {k: c.most_common(top or None) for k, c in values.items()}},  # fmt: skip
     }
-    if 0 <= doc < len(conditioned):
+    if doc and not 0 <= doc < len(conditioned):  # the default 0 of an empty folder just shows no sample
+        raise ValueError(f"--doc {doc}: {root}'s train/conditioned holds {len(conditioned):,} documents, numbered from 0")
+    if doc < len(conditioned):
         tokens, loss = (a[:show_tokens] for a in conditioned.document(doc))
         report["sample"] = {"document": doc, "tokens": len(tokens), "marked": mark_masked(tokens, loss, tokenizer.decode),
                             "styled": mark_masked(tokens, loss, tokenizer.decode, style=True)}  # fmt: skip

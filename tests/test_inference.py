@@ -157,6 +157,12 @@ def test_eval_conditions_score_the_same_tokens(run, loaded):
     assert report["chosen_prefix"] == "URL: en.wikipedia.org\n\n"
 
 
+def test_eval_refuses_negative_sizes(run):
+    for option in ("--context", "--max-docs", "--top"):
+        result = CliRunner().invoke(main, ["eval", str(run[1]), option, "-5"])
+        assert result.exit_code == 2 and f"Invalid value for '{option}': -5 is not in the range x>=0." in result.output
+
+
 def test_eval_cuts_documents_to_the_context(run, loaded):
     report = evaluate(loaded, "val", ["a.very.long.invented.host.example.org"], max_docs=4, top=1)
     assert report["context"] == 32 and report["documents"] == 4 and len(report["groups"]) == 1

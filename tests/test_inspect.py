@@ -77,6 +77,18 @@ def test_inspect_text_shows_counts_top_hosts_and_the_masked_prefix(prepared_shar
     assert sum(line.startswith("    URL: ") for line in printed.splitlines()) == 3
 
 
+def test_inspect_refuses_out_of_range_options(prepared_shared):
+    documents = json.loads((prepared_shared / "manifest.json").read_text())["splits"]["train"]["conditioned"]["documents"]
+    result = CliRunner().invoke(main, ["inspect", str(prepared_shared), "--doc", "5000"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: --doc 5000: {prepared_shared}'s train/conditioned holds {documents:,} documents, "
+                             "numbered from 0\n")  # fmt: skip
+    for option, value, limit in [("--show-tokens", "0", "x>=1"), ("--doc", "-1", "x>=0"), ("--sample", "-1", "x>=0"),
+                                 ("--top", "-1", "x>=0")]:  # fmt: skip
+        result = CliRunner().invoke(main, ["inspect", str(prepared_shared), option, value])
+        assert result.exit_code == 2 and f"Invalid value for '{option}': {value} is not in the range {limit}." in result.output
+
+
 def test_inspect_plot_writes_a_png(prepared_shared, tmp_path):
     pytest.importorskip("matplotlib")
     inspect(prepared_shared, "--plot", tmp_path / "data.png")
