@@ -10,11 +10,12 @@ import torch.nn.functional as F
 from click.testing import CliRunner
 
 from meco.cli import main
-from meco.inference.conditioning import metadata_values, parse_prefix, prefix_ids
+from meco.inference.conditioning import metadata_values, prefix_ids
 from meco.inference.decoding import KVCache, Sampling, forward_cached, generate, next_token
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import allowed_ids
 from meco.inference.loading import InferenceError, load, resolve_checkpoint
+from meco.inspection import parse_prefix
 from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
 

@@ -7,10 +7,7 @@ BOS (when the tokenizer has one) and before the text.
 
 from __future__ import annotations
 
-import re
-import string
-
-from ..pipeline.metadata import KINDS, PrefixTemplate
+from ..pipeline.metadata import KINDS
 from .loading import InferenceError, Loaded
 
 
@@ -43,19 +40,3 @@ def prefix_ids(loaded: Loaded, values: list[str]) -> list[int]:
     if not text:
         raise InferenceError(f"--metadata {values}: fills none of the template's fields {loaded.template.fields}")
     return bos + loaded.tokenizer.encode_batch([text])[0]
-
-
-def parse_prefix(template: PrefixTemplate, text: str) -> dict[str, str]:
-    """The values a rendered prefix holds, read back through the template's lines in order
-    (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value are skipped."""
-    patterns = [re.compile("".join(re.escape(lit) + (f"(?P<{name}>.+)" if name else "")
-                                   for lit, name, _, _ in string.Formatter().parse(line)))
-                for line in template.text.split("\n") if any(n for _, n, _, _ in string.Formatter().parse(line))]  # fmt: skip
-    values, next_pattern = {}, 0
-    for line in text.split("\n"):
-        for i in range(next_pattern, len(patterns)):
-            if m := patterns[i].fullmatch(line):
-                values.update(m.groupdict())
-                next_pattern = i + 1
-                break
-    return values
