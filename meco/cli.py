@@ -128,11 +128,14 @@ def export_shards(data, out, fmt, copy):
 
 @main.command("inspect")
 @click.argument("data", type=click.Path(file_okay=False))
-@click.option("--sample", type=int, default=1000, show_default=True,
+@click.option("--sample", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Conditioned documents (spread evenly) whose prefixes are decoded for the metadata counts.")
-@click.option("--top", type=int, default=10, show_default=True, help="Metadata values listed per key (0: all).")
-@click.option("--doc", type=int, default=0, show_default=True, help="The train/conditioned document shown decoded.")
-@click.option("--show-tokens", type=int, default=200, show_default=True, help="Tokens of that document shown.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Metadata values listed per key (0: all).")
+@click.option("--doc", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The train/conditioned document shown decoded.")
+@click.option("--show-tokens", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Tokens of that document shown.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Also save document lengths and top metadata values as a PNG (needs the `plot` extra).")

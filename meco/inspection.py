@@ -8,11 +8,14 @@ will actually be conditioned on.
 from __future__ import annotations
 
 import os
+import re
+import string
 from collections import Counter
 
 import click
 import numpy as np
 
+from .pipeline.metadata import PrefixTemplate
 from .shards import Shards, read_manifest
 
 
@@ -23,9 +26,20 @@ def metadata_prefix(tokens: np.ndarray, loss: np.ndarray, bos_id: int | None) ->
     return tokens[start:n]
 
 
-def parse_prefix(text: str) -> dict[str, str]:
-    """`URL: en.wikipedia.org\\nTopic: science\\n\\n` -> {"URL": "en.wikipedia.org", "Topic": "science"}."""
-    return dict(line.split(": ", 1) for line in text.split("\n") if ": " in line)
+def parse_prefix(template: PrefixTemplate, text: str) -> dict[str, str]:
+    """The values a rendered prefix holds, read back through the template's lines in order
+    (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value are skipped."""
+    patterns = [re.compile("".join(re.escape(lit) + (f"(?P<{name}>.+)" if name else "")
+                                   for lit, name, _, _ in string.Formatter().parse(line)))
+                for line in template.text.split("\n") if any(n for _, n, _, _ in string.Formatter().parse(line))]  # fmt: skip
+    values, next_pattern = {}, 0
+    for line in text.split("\n"):
+        for i in range(next_pattern, len(patterns)):
+            if m := patterns[i].fullmatch(line):
+                values.update(m.groupdict())
+                next_pattern = i + 1
+                break
+    return values
 
 
 def sample_indices(n: int, sample: int) -> np.ndarray:
@@ -56,10 +70,12 @@ def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc
     }
     conditioned = Shards.open(root, "conditioned")
     values: dict[str, Counter] = {}
+    template = PrefixTemplate(manifest["metadata"]["template"])
     indices = sample_indices(len(conditioned), sample)
     for i in indices:
         tokens, loss = conditioned.document(int(i))
-        for key, value in parse_prefix(tokenizer.decode(metadata_prefix(tokens, loss, manifest["bos_id"]).tolist())).items():
+        prefix = tokenizer.decode(metadata_prefix(tokens, loss, manifest["bos_id"]).tolist())
+        for key, value in parse_prefix(template, prefix).items():
             values.setdefault(key, Counter())[value] += 1
     report = {
         "data": str(root),
@@ -70,7 +86,9 @@ def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc
         "metadata": {"sampled_documents": len(indices),
                      "values": {k: c.most_common(top or None) for k, c in values.items()}},  # fmt: skip
     }
-    if 0 <= doc < len(conditioned):
+    if doc and not 0 <= doc < len(conditioned):  # the default 0 of an empty folder just shows no sample
+        raise ValueError(f"--doc {doc}: {root}'s train/conditioned holds {len(conditioned):,} documents, numbered from 0")
+    if doc < len(conditioned):
         tokens, loss = (a[:show_tokens] for a in conditioned.document(doc))
         report["sample"] = {"document": doc, "tokens": len(tokens), "marked": mark_masked(tokens, loss, tokenizer.decode),
                             "styled": mark_masked(tokens, loss, tokenizer.decode, style=True)}  # fmt: skip

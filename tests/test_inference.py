@@ -10,11 +10,12 @@ import torch.nn.functional as F
 from click.testing import CliRunner
 
 from meco.cli import main
-from meco.inference.conditioning import metadata_values, parse_prefix, prefix_ids
+from meco.inference.conditioning import metadata_values, prefix_ids
 from meco.inference.decoding import KVCache, Sampling, forward_cached, generate, next_token
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import allowed_ids
 from meco.inference.loading import InferenceError, load, resolve_checkpoint
+from meco.inspection import parse_prefix
 from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
 
@@ -59,6 +60,10 @@ def test_metadata_values_fill_the_kinds_in_order():
     assert metadata_values(["topic=science", "bbc.co.uk"], ["host", "topic"]) == {"topic": "science", "host": "bbc.co.uk"}
     with pytest.raises(InferenceError, match=r"2 unnamed values but only \['host'\] left"):
         metadata_values(["a.com", "b.com"], ["host"])
+    unknown = r"^--metadata topic=x: the model was not trained with kind 'topic', only with \['host'\]$"
+    with pytest.raises(InferenceError, match=unknown):
+        metadata_values(["topic=x"], ["host"])
+    assert metadata_values(["a.com/?q=1"], ["url"]) == {"url": "a.com/?q=1"}  # not a kind: a value with "="
     template = PrefixTemplate("URL: {host}\nTopic: {topic}\n\n")
     assert parse_prefix(template, template.render({"host": "a.b", "topic": "sci fi"})) == {"host": "a.b", "topic": "sci fi"}
     assert parse_prefix(template, template.render({"topic": "art"})) == {"topic": "art"}
@@ -151,6 +156,12 @@ def test_eval_conditions_score_the_same_tokens(run, loaded):
     wiki = next(g for g in report["groups"] if g["value"] == "en.wikipedia.org")
     assert wiki["loss"]["chosen"] == pytest.approx(wiki["loss"]["true"], rel=1e-9)  # the same prefix, re-rendered
     assert report["chosen_prefix"] == "URL: en.wikipedia.org\n\n"
+
+
+def test_eval_refuses_negative_sizes(run):
+    for option in ("--context", "--max-docs", "--top"):
+        result = CliRunner().invoke(main, ["eval", str(run[1]), option, "-5"])
+        assert result.exit_code == 2 and f"Invalid value for '{option}': -5 is not in the range x>=0." in result.output
 
 
 def test_eval_cuts_documents_to_the_context(run, loaded):

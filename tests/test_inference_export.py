@@ -53,4 +53,4 @@ def test_tokenizer_matches(exported):
 def test_refuses_a_non_empty_folder(exported, tmp_path):
     (tmp_path / "x").write_text("")
     result = CliRunner().invoke(main, ["export-model", str(exported[0].path), str(tmp_path)])
-    assert result.exit_code == 1 and f"{tmp_path}: exists and is not an empty folder" in result.output
+    assert result.exit_code == 1 and f"{tmp_path}: exists and is not empty; export into a new folder" in result.output

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from meco.cli import main
 from meco.inspection import mark_masked, metadata_prefix, parse_prefix, sample_indices
+from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
 from tests.corpus import read_records
 
@@ -32,7 +33,8 @@ def test_prefix_parsing_and_sampling():
     tokens, loss = np.array([1, 50, 51, 9, 2]), np.array([0, 0, 0, 1, 1], np.uint8)
     assert metadata_prefix(tokens, loss, bos_id=1).tolist() == [50, 51]
     assert metadata_prefix(tokens, loss, bos_id=None).tolist() == [1, 50, 51]
-    assert parse_prefix("URL: en.wikipedia.org\nTopic: a: b\n\n") == {"URL": "en.wikipedia.org", "Topic": "a: b"}
+    template = PrefixTemplate("URL: {host}\nTopic: {topic}\n\n")
+    assert parse_prefix(template, "URL: en.wikipedia.org\nTopic: a: b\n\n") == {"host": "en.wikipedia.org", "topic": "a: b"}
     assert sample_indices(10, 4).tolist() == [0, 3, 6, 9] and sample_indices(3, 100).tolist() == [0, 1, 2]
 
 
@@ -53,8 +55,8 @@ def test_inspect_json_equals_the_manifest_and_the_corpus(prepared_shared, shared
     val_prefixes = [tokenizer.decode(t[: int(np.argmax(m))].tolist()) for t, m in map(val.document, range(len(val)))]
     val_hosts = Counter(p.removeprefix("URL: ").removesuffix("\n\n") for p in val_prefixes)
     assert report["metadata"]["sampled_documents"] == len(records) - len(val)
-    assert Counter(dict(map(tuple, report["metadata"]["values"]["URL"]))) + val_hosts == corpus_hosts
-    assert list(report["metadata"]) == ["sampled_documents", "values"] and list(report["metadata"]["values"]) == ["URL"]
+    assert Counter(dict(map(tuple, report["metadata"]["values"]["host"]))) + val_hosts == corpus_hosts
+    assert list(report["metadata"]) == ["sampled_documents", "values"] and list(report["metadata"]["values"]) == ["host"]
     tokens, loss = Shards.open(prepared_shared, "conditioned").document(0)
     n, shown = int(np.argmax(loss)), min(200, len(tokens))
     assert tokenizer.decode(tokens[:n].tolist()).startswith("URL: ")
@@ -74,7 +76,19 @@ def test_inspect_text_shows_counts_top_hosts_and_the_masked_prefix(prepared_shar
     train = manifest["splits"]["train"]["conditioned"]
     assert f"{'train/conditioned':<18} {train['documents']:>10,} {train['tokens']:>14,} {train['target_tokens']:>14,}" in printed
     assert "metadata values in 1,000 sampled conditioned documents:" in printed
-    assert sum(line.startswith("    URL: ") for line in printed.splitlines()) == 3
+    assert sum(line.startswith("    host: ") for line in printed.splitlines()) == 3
+
+
+def test_inspect_refuses_out_of_range_options(prepared_shared):
+    documents = json.loads((prepared_shared / "manifest.json").read_text())["splits"]["train"]["conditioned"]["documents"]
+    result = CliRunner().invoke(main, ["inspect", str(prepared_shared), "--doc", "5000"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: --doc 5000: {prepared_shared}'s train/conditioned holds {documents:,} documents, "
+                             "numbered from 0\n")  # fmt: skip
+    for option, value, limit in [("--show-tokens", "0", "x>=1"), ("--doc", "-1", "x>=0"), ("--sample", "-1", "x>=0"),
+                                 ("--top", "-1", "x>=0")]:  # fmt: skip
+        result = CliRunner().invoke(main, ["inspect", str(prepared_shared), option, value])
+        assert result.exit_code == 2 and f"Invalid value for '{option}': {value} is not in the range {limit}." in result.output
 
 
 def test_inspect_plot_writes_a_png(prepared_shared, tmp_path):

@@ -119,3 +119,26 @@ def test_batch_geometry_is_checked():
     assert (plan.steps, plan.accumulation, plan.sequences, plan.switch_step) == (10, 2, 8, 8)
     assert TrainConfig(seq_len=16, micro_batch=2, batch_tokens=128, tokens=1000).plan(1).steps == 8  # ceil(1000 / 128)
     assert TrainConfig(mode="standard", steps=10).plan(1).switch_step == 0
+
+
+@pytest.mark.parametrize(("steps", "fraction", "switch"), [
+    (24, 0.1, 22),  # the default run
+    (4, 0.1, 3),  # round(0.4) = 0, but the cooldown gets one step
+    (1, 0.1, 0),  # the one step is cooldown
+    (2, 0.9, 0),
+    (4, 0.0, 4),  # no cooldown asked for, none given
+])  # fmt: skip
+def test_the_cooldown_gets_at_least_one_step(steps, fraction, switch):
+    assert TrainConfig(steps=steps, cooldown_fraction=fraction).plan(1).switch_step == switch
+
+
+@pytest.mark.parametrize("option", ["seq_len", "micro_batch", "batch_tokens", "tokens", "steps"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_sizes_and_budgets_below_one_are_refused(option, value):
+    with pytest.raises(ValueError, match=f"^--{option.replace('_', '-')} {value}: must be at least 1$"):
+        TrainConfig(**{option: value})
+
+
+def test_the_default_budget_applies_only_without_tokens_or_steps():
+    assert TrainConfig(batch_tokens=2048).plan(1).steps == 24  # 49,152 tokens
+    assert TrainConfig(batch_tokens=2048, tokens=1).plan(1).steps == 1

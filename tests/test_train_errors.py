@@ -82,3 +82,4 @@ def test_help_lists_the_options():
 def test_bad_option_values(pristine, tmp_path):
     assert "cooldown_fraction 1.5: must lie in [0, 1)" in fails(pristine, tmp_path / "out", "--cooldown-fraction=1.5")
     assert "give --tokens or --steps, not both" in fails(pristine, tmp_path / "out", "--tokens=100")
+    assert "Error: --seq-len 0: must be at least 1" in fails(pristine, tmp_path / "out", "--seq-len=0")

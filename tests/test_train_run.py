@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from meco.trainer.config import TrainConfig
-from meco.trainer.data import PackedLoader, open_variants
+from meco.trainer.data import PackedLoader, open_variants, validation_batches
+from meco.trainer.metrics import summary_line
 from meco.trainer.train import train
 
 from .train_helpers import make_prepared, read_metrics
@@ -85,16 +86,43 @@ def test_resume_gives_identical_losses(data, straight, tmp_path, half):
         r.get("val_loss_conditioned") for r in read_metrics(straight)]  # fmt: skip
 
 
+def test_resuming_a_finished_run_trains_nothing_and_keeps_its_summary(data, tmp_path, capsys):
+    run(data, tmp_path, steps=2, eval_every=0)
+    written = (tmp_path / "summary.json").read_text()
+    for extra in ({}, {"stop_after": 1}):  # the budget spent; a stop before the checkpoint at step 2
+        assert run(data, tmp_path, steps=2, eval_every=0, resume=True, **extra) == json.loads(written)
+        assert (tmp_path / "summary.json").read_text() == written
+        assert len(read_metrics(tmp_path)) == 2
+    out = capsys.readouterr().out
+    assert (f"train: {tmp_path} is already at step 2 (this run would stop at 2); nothing to train, "
+            "summary.json left as it is") in out  # fmt: skip
+    assert f"train: {tmp_path} is already at step 2 (this run would stop at 1)" in out
+
+
+def test_summary_line_without_a_loss():
+    summary = {"steps": 0, "tokens": 0, "switch_step": 0, "final_loss": None, "val_loss_conditioned": None,
+               "val_loss_cooldown": 2.5, "tokens_per_s": 0.0, "wall_s": 0.25, "out": "run"}  # fmt: skip
+    assert summary_line(summary) == ("summary: 0 steps, 0 tokens (cooldown from step 0), final loss n/a, held-out loss "
+                                     "n/a with metadata / 2.5000 without, 0 tokens/s, 0.2 s -> run/summary.json")  # fmt: skip
+
+
+def test_a_meco_run_too_short_for_a_conditioned_step_says_so(data, tmp_path, capsys):
+    run(data, tmp_path, steps=1, eval_every=0)
+    assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"]
+    assert ("train: no conditioned step in a run of 1 at --cooldown-fraction 0.25; the whole run is cooldown"
+            in capsys.readouterr().out)  # fmt: skip
+
+
 def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
     run(data, tmp_path, mode="standard", steps=3, save_every=2)
     assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"] * 3
     assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000002", "step-0000003"]
 
 
-def torchrun(data, out, *extra):
+def torchrun(data, out, *extra, port=29517):
     args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", f"--master-port={port}",
                     "-m", "meco.trainer", f"--data={data}", f"--out={out}", *args, *extra],
                    check=True, env=env, capture_output=True)  # fmt: skip
 
@@ -112,6 +140,18 @@ def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, 
     torchrun(data, tmp_path / "resumed", "--stop-after=7")  # stops after the switch at step 6
     torchrun(data, tmp_path / "resumed", "--resume")
     assert [r["loss"] for r in read_metrics(tmp_path / "resumed")] == [r["loss"] for r in ddp]
+
+
+def test_ddp_evaluates_a_validation_set_smaller_than_the_ranks(data, tmp_path):
+    """One validation row on two ranks: rank 1 runs no forward pass and adds (0, 0) to the all-reduce."""
+    small = {"seq_len": 64, "batch_tokens": 256, "steps": 2, "eval_every": 1, "val_tokens": 1}
+    assert len(validation_batches(open_variants(data, "val"), 64, 1)["cooldown"].inputs) == 1
+    torchrun(data, tmp_path / "ddp", *(f"--{k.replace('_', '-')}={v}" for k, v in small.items()), port=29518)
+    run(data, tmp_path / "single", **small, micro_batch=4)  # the same global batch on one rank
+    ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "single")
+    for variant in ("conditioned", "cooldown"):
+        np.testing.assert_allclose([r[f"val_loss_{variant}"] for r in ddp], [r[f"val_loss_{variant}"] for r in single],
+                                   rtol=1e-5, atol=0)  # fmt: skip
 
 
 def test_budget_beyond_the_data_starts_a_new_epoch(data, tmp_path, capsys):

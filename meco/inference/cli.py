@@ -50,9 +50,10 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
 @data_option
 @metadata_option
 @click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
-@click.option("--max-docs", type=int, default=1000, show_default=True, help="First documents of the split (0: all).")
-@click.option("--top", type=int, default=10, show_default=True, help="Metadata values listed (0: all).")
-@click.option("--context", type=int, default=0, show_default=True,
+@click.option("--max-docs", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="First documents of the split (0: all).")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Metadata values listed (0: all).")
+@click.option("--context", type=click.IntRange(min=0), default=0, show_default=True,
               help="Tokens per sequence; longer documents are cut (0: the training seq_len).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):

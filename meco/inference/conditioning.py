@@ -1,16 +1,13 @@
 """Metadata prefixes at inference, rendered and tokenized exactly as `meco prepare` did in training.
 
 `--metadata` VALUEs fill the manifest's kinds in order (`en.wikipedia.org` is the `host` of a host-only
-folder); `kind=value` names the kind. The prefix is tokenized on its own, as prepare does, and goes after
+folder); `kind=value` names the kind, which must be one of the manifest's. The prefix is tokenized on its own, as prepare does, and goes after
 BOS (when the tokenizer has one) and before the text.
 """
 
 from __future__ import annotations
 
-import re
-import string
-
-from ..pipeline.metadata import PrefixTemplate
+from ..pipeline.metadata import KINDS
 from .loading import InferenceError, Loaded
 
 
@@ -19,6 +16,8 @@ def metadata_values(values: list[str], kinds: list[str]) -> dict[str, str]:
     named, plain = {}, []
     for v in values:
         kind, sep, value = v.partition("=")
+        if sep and kind in KINDS and kind not in kinds:  # a typo'd or absent kind, not a value holding "="
+            raise InferenceError(f"--metadata {v}: the model was not trained with kind {kind!r}, only with {kinds}")
         if sep and kind in kinds:
             named[kind] = value
         else:
@@ -41,19 +40,3 @@ def prefix_ids(loaded: Loaded, values: list[str]) -> list[int]:
     if not text:
         raise InferenceError(f"--metadata {values}: fills none of the template's fields {loaded.template.fields}")
     return bos + loaded.tokenizer.encode_batch([text])[0]
-
-
-def parse_prefix(template: PrefixTemplate, text: str) -> dict[str, str]:
-    """The values a rendered prefix holds, read back through the template's lines in order
-    (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value are skipped."""
-    patterns = [re.compile("".join(re.escape(lit) + (f"(?P<{name}>.+)" if name else "")
-                                   for lit, name, _, _ in string.Formatter().parse(line)))
-                for line in template.text.split("\n") if any(n for _, n, _, _ in string.Formatter().parse(line))]  # fmt: skip
-    values, next_pattern = {}, 0
-    for line in text.split("\n"):
-        for i in range(next_pattern, len(patterns)):
-            if m := patterns[i].fullmatch(line):
-                values.update(m.groupdict())
-                next_pattern = i + 1
-                break
-    return values

@@ -17,8 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..inspection import parse_prefix
 from ..shards import Shards
-from .conditioning import parse_prefix, prefix_ids
+from .conditioning import prefix_ids
 from .loading import InferenceError, Loaded, ensure_positions
 
 NO_METADATA = "(none)"

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import torch
 
+from ..export import empty_output
 from ..tokenizer import tiktoken_to_huggingface
-from .loading import InferenceError, Loaded
+from .loading import Loaded
 
 NAMES = {  # meco name -> HF name, per layer
     "attn.wq.weight": "self_attn.q_proj.weight",
@@ -83,10 +84,7 @@ def export_model(loaded: Loaded, out: str | Path) -> Path:
     """Write config.json, model.safetensors and the tokenizer files into the new or empty folder OUT."""
     from safetensors.torch import save_file
 
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InferenceError(f"{out}: exists and is not an empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out = empty_output(out)
     save_file(hf_state_dict(loaded), str(out / "model.safetensors"), metadata={"format": "pt"})
     (out / "config.json").write_text(json.dumps(hf_config(loaded), indent=2) + "\n")
     (out / "generation_config.json").write_text(json.dumps({"bos_token_id": loaded.manifest["bos_id"],

@@ -52,6 +52,10 @@ class TrainConfig:
             raise ValueError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
         if self.tokens is not None and self.steps is not None:
             raise ValueError("give --tokens or --steps, not both")
+        for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps"):
+            value = getattr(self, option)
+            if value is not None and value < 1:  # tokens/steps None: the default budget
+                raise ValueError(f"--{option.replace('_', '-')} {value}: must be at least 1")
 
     def plan(self, world_size: int) -> Plan:
         """Steps, gradient accumulation and the phase switch, checked against the batch geometry."""
@@ -59,12 +63,16 @@ class TrainConfig:
         if self.batch_tokens % per_forward:
             raise ValueError(f"--batch-tokens {self.batch_tokens} must be a multiple of seq_len x micro_batch x "
                              f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}")  # fmt: skip
-        steps = self.steps if self.steps is not None else math.ceil((self.tokens or self.DEFAULT_TOKENS) / self.batch_tokens)
-        if steps < 1:
-            raise ValueError(f"a budget of {steps} steps: nothing to train")
-        switch = round(steps * (1 - self.cooldown_fraction)) if self.mode == "meco" else 0
+        tokens = self.tokens if self.tokens is not None else self.DEFAULT_TOKENS
+        steps = self.steps if self.steps is not None else math.ceil(tokens / self.batch_tokens)
+        switch = steps - self.cooldown_steps(steps) if self.mode == "meco" else 0
         return Plan(steps=steps, accumulation=self.batch_tokens // per_forward,
                     sequences=self.batch_tokens // self.seq_len, switch_step=switch)  # fmt: skip
+
+    def cooldown_steps(self, steps: int) -> int:
+        """The cooldown's share of `steps`, at least one step when the fraction is not 0: rounding alone
+        would give a short run (4 steps at 0.1) no cooldown at all."""
+        return max(1, round(steps * self.cooldown_fraction)) if self.cooldown_fraction else 0
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,10 @@ class Batch:
         return Batch(*(t.to(device, non_blocking=True) for t in (self.inputs, self.labels, self.doc_ids)))
 
     def split(self, n: int) -> list[Batch]:
-        """Micro batches of n sequences."""
+        """Micro batches of n sequences; none for an empty batch (`Tensor.split` would give one empty chunk,
+        which the model cannot reshape)."""
+        if not len(self.inputs):
+            return []
         return [Batch(*t) for t in zip(*(x.split(n) for x in (self.inputs, self.labels, self.doc_ids)), strict=True)]
 
     @property

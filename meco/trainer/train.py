@@ -57,6 +57,10 @@ class Runtime:
             dist.all_reduce(t)
         return t.tolist()
 
+    def close(self) -> None:
+        if self.world_size > 1:
+            dist.destroy_process_group()
+
     def log(self, message: str) -> None:
         if self.rank == 0:
             tqdm.write(message, file=sys.stdout)  # above the progress bar when there is one
@@ -144,7 +148,10 @@ def train_step(model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, mo
 
 @torch.no_grad()
 def evaluate(model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_config: ModelConfig) -> dict[str, float]:
-    """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text."""
+    """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text.
+
+    Ranks may hold different numbers of validation rows (none at all), so `model` must be the module
+    without its DDP wrapper: DDP's per-forward buffer broadcast would pair up mismatched forward passes."""
     model.eval()
     losses = {}
     for variant, batch in val.items():
@@ -190,17 +197,23 @@ def train(cfg: TrainConfig) -> dict:
     if state.get("schedule", asdict(schedule)) != asdict(schedule):
         rt.log(f"resume: the schedule changed from {state['schedule']} to {asdict(schedule)}")
     step, tokens = state["step"], state["tokens"]
-    wrapped = torch.compile(model) if cfg.compile else model
+    compiled = torch.compile(model) if cfg.compile else model
+    wrapped = compiled  # evaluation uses `compiled`: see `evaluate`
     if rt.world_size > 1:
-        wrapped = DistributedDataParallel(wrapped, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
+        wrapped = DistributedDataParallel(compiled, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
     metrics = MetricsLog(out / "metrics.jsonl", rt.rank == 0, step)
     peak = peak_flops(rt.device)
     flops_per_token = model_config.flops_per_token(cfg.seq_len)
     rt.log(f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
            f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
            f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
+    if cfg.mode == "meco" and plan.switch_step == 0:
+        rt.log(f"train: no conditioned step in a run of {plan.steps:,} at --cooldown-fraction {cfg.cooldown_fraction}; "
+               "the whole run is cooldown")  # fmt: skip
     started, first_step, last_record, val_losses = time.time(), step, {}, {}
     stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
+    if step >= stop:
+        return already_done(out, step, stop, rt)
     progress = ProgressBar(stop, step, rt.rank == 0)
     while step < stop:
         t0 = time.time()
@@ -219,7 +232,7 @@ def train(cfg: TrainConfig) -> dict:
         record = {"step": step, "tokens": tokens, "phase": phase, "loss": loss, "lr": schedule(step - 1),
                   "grad_norm": grad_norm, "tokens_per_s": tokens_per_s, "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size)}  # fmt: skip
         if val and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.steps):
-            val_losses = evaluate(wrapped, val, cfg, rt, model_config)
+            val_losses = evaluate(compiled, val, cfg, rt, model_config)
             record.update(val_losses)
         metrics.write(record)
         progress.update(record)
@@ -236,6 +249,15 @@ def train(cfg: TrainConfig) -> dict:
     if rt.rank == 0:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     rt.log(summary_line(summary))
-    if rt.world_size > 1:
-        dist.destroy_process_group()
+    rt.close()
     return summary
+
+
+def already_done(out: Path, step: int, stop: int, rt: Runtime) -> dict:
+    """No step to run (a finished run resumed, or --stop-after at or before the checkpoint): the summary
+    of the run that got there stays as it is, rather than one of zero steps with no loss."""
+    rt.log(f"train: {out} is already at step {step:,} (this run would stop at {stop:,}); nothing to train, "
+           "summary.json left as it is")  # fmt: skip
+    rt.close()
+    path = out / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else {}
