@@ -8,8 +8,6 @@ will actually be conditioned on.
 from __future__ import annotations
 
 import os
-import re
-import string
 from collections import Counter
 
 import click
@@ -24,22 +22,6 @@ def metadata_prefix(tokens: np.ndarray, loss: np.ndarray, bos_id: int | None) ->
     n = int(np.argmax(loss)) if loss.any() else len(loss)
     start = 1 if bos_id is not None and n and tokens[0] == bos_id else 0
     return tokens[start:n]
-
-
-def parse_prefix(template: PrefixTemplate, text: str) -> dict[str, str]:
-    """The values a rendered prefix holds, read back through the template's lines in order
-    (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value are skipped."""
-    patterns = [re.compile("".join(re.escape(lit) + (f"(?P<{name}>.+)" if name else "")
-                                   for lit, name, _, _ in string.Formatter().parse(line)))
-                for line in template.text.split("\n") if any(n for _, n, _, _ in string.Formatter().parse(line))]  # fmt: skip
-    values, next_pattern = {}, 0
-    for line in text.split("\n"):
-        for i in range(next_pattern, len(patterns)):
-            if m := patterns[i].fullmatch(line):
-                values.update(m.groupdict())
-                next_pattern = i + 1
-                break
-    return values
 
 
 def sample_indices(n: int, sample: int) -> np.ndarray:
@@ -58,10 +40,10 @@ def mark_masked(tokens: np.ndarray, loss: np.ndarray, decode, style: bool = Fals
 
 
 def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc: int = 0, show_tokens: int = 200) -> dict:
-    from .tokenizer import load_tokenizer
+    from .tokenizer import load_recorded_tokenizer
 
     manifest = read_manifest(root)
-    tokenizer = load_tokenizer(manifest["tokenizer"]["name"])
+    tokenizer = load_recorded_tokenizer(manifest["tokenizer"])
     splits = {
         split: {variant: {"documents": v["documents"], "tokens": v["tokens"], "target_tokens": v["target_tokens"],
                           "masked_fraction": 1 - v["target_tokens"] / v["tokens"] if v["tokens"] else 0.0}  # fmt: skip
@@ -75,7 +57,7 @@ def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc
     for i in indices:
         tokens, loss = conditioned.document(int(i))
         prefix = tokenizer.decode(metadata_prefix(tokens, loss, manifest["bos_id"]).tolist())
-        for key, value in parse_prefix(template, prefix).items():
+        for key, value in template.parse(prefix).items():
             values.setdefault(key, Counter())[value] += 1
     report = {
         "data": str(root),

@@ -15,7 +15,6 @@ from meco.inference.decoding import KVCache, Sampling, forward_cached, generate,
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import allowed_ids
 from meco.inference.loading import InferenceError, load, resolve_checkpoint
-from meco.inspection import parse_prefix
 from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
 
@@ -65,15 +64,15 @@ def test_metadata_values_fill_the_kinds_in_order():
         metadata_values(["topic=x"], ["host"])
     assert metadata_values(["a.com/?q=1"], ["url"]) == {"url": "a.com/?q=1"}  # not a kind: a value with "="
     template = PrefixTemplate("URL: {host}\nTopic: {topic}\n\n")
-    assert parse_prefix(template, template.render({"host": "a.b", "topic": "sci fi"})) == {"host": "a.b", "topic": "sci fi"}
-    assert parse_prefix(template, template.render({"topic": "art"})) == {"topic": "art"}
+    assert template.parse(template.render({"host": "a.b", "topic": "sci fi"})) == {"host": "a.b", "topic": "sci fi"}
+    assert template.parse(template.render({"topic": "art"})) == {"topic": "art"}
 
 
 def test_prefix_is_the_one_prepare_wrote(run, loaded):
     cond = Shards.open(run[0], "conditioned")
     tokens, loss = cond.document(0)
     stored = tokens[: int(np.argmax(loss))].tolist()
-    host = parse_prefix(loaded.template, loaded.tokenizer.decode(stored))["host"]
+    host = loaded.template.parse(loaded.tokenizer.decode(stored))["host"]
     assert host in HOSTS and prefix_ids(loaded, [host]) == stored == prefix_ids(loaded, [f"host={host}"])
     assert prefix_ids(loaded, []) == []  # cl100k_base has no BOS
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from meco.cli import main
-from meco.inspection import mark_masked, metadata_prefix, parse_prefix, sample_indices
+from meco.inspection import mark_masked, metadata_prefix, sample_indices
 from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
 from tests.corpus import read_records
@@ -34,7 +34,7 @@ def test_prefix_parsing_and_sampling():
     assert metadata_prefix(tokens, loss, bos_id=1).tolist() == [50, 51]
     assert metadata_prefix(tokens, loss, bos_id=None).tolist() == [1, 50, 51]
     template = PrefixTemplate("URL: {host}\nTopic: {topic}\n\n")
-    assert parse_prefix(template, "URL: en.wikipedia.org\nTopic: a: b\n\n") == {"host": "en.wikipedia.org", "topic": "a: b"}
+    assert template.parse("URL: en.wikipedia.org\nTopic: a: b\n\n") == {"host": "en.wikipedia.org", "topic": "a: b"}
     assert sample_indices(10, 4).tolist() == [0, 3, 6, 9] and sample_indices(3, 100).tolist() == [0, 1, 2]
 
 

@@ -17,7 +17,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..inspection import parse_prefix
 from ..shards import Shards
 from .conditioning import prefix_ids
 from .loading import InferenceError, Loaded, ensure_positions
@@ -74,7 +73,7 @@ def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = No
     for i in range(n):
         (ct, _), (kt, kl) = cond.document(i), cool.document(i)
         tokens, masks, true = conditions(ct, kt, kl, loaded.manifest["bos_id"] is not None, chosen, context)
-        group = parse_prefix(loaded.template, loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
+        group = loaded.template.parse(loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
         for c, (loss, count) in token_losses(loaded.model, tokens, masks).items():
             for g in ("all", group):
                 totals[g][c][0] += loss

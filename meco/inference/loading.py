@@ -17,7 +17,7 @@ import torch
 
 from ..pipeline.metadata import PrefixTemplate
 from ..shards import read_manifest
-from ..tokenizer import TextTokenizer, load_tokenizer
+from ..tokenizer import TextTokenizer, load_recorded_tokenizer
 from ..trainer import checkpoint
 from ..trainer.model import ModelConfig, Transformer, rope_tables
 
@@ -62,7 +62,7 @@ class Loaded:
 
     @cached_property
     def tokenizer(self) -> TextTokenizer:
-        return load_tokenizer(self.manifest["tokenizer"]["name"])
+        return load_recorded_tokenizer(self.manifest["tokenizer"])
 
     @cached_property
     def template(self) -> PrefixTemplate | None:

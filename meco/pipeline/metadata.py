@@ -72,7 +72,7 @@ class PrefixTemplate:
 
     @cached_property
     def fields(self) -> list[str]:
-        return [name for _, name, _, _ in string.Formatter().parse(self.text) if name]
+        return _field_names(self.text)
 
     def check(self, kinds: list[str]) -> None:
         """Every field a chosen kind, and the template renders (no positional `{}`, no bad format spec)."""
@@ -92,10 +92,30 @@ class PrefixTemplate:
             return ""
         kept = []
         for line in self.text.split("\n"):
-            names = [name for _, name, _, _ in string.Formatter().parse(line) if name]
+            names = _field_names(line)
             if all(values.get(n) for n in names):
                 kept.append(line.format(**values) if names else line)
         return "\n".join(kept)
+
+    def parse(self, prefix: str) -> dict[str, str]:
+        """The values a rendered prefix holds, read back through the template's lines in order
+        (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value
+        are skipped."""
+        patterns = [re.compile("".join(re.escape(literal) + (f"(?P<{name}>.+)" if name else "")
+                                       for literal, name, _, _ in string.Formatter().parse(line)))
+                    for line in self.text.split("\n") if _field_names(line)]  # fmt: skip
+        values, next_pattern = {}, 0
+        for line in prefix.split("\n"):
+            for i in range(next_pattern, len(patterns)):
+                if m := patterns[i].fullmatch(line):
+                    values.update(m.groupdict())
+                    next_pattern = i + 1
+                    break
+        return values
+
+
+def _field_names(line: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(line) if name]
 
 
 class UrlMetadata:
