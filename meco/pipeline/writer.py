@@ -110,8 +110,9 @@ class MecoShardWriter(PipelineStep):
                     d, p = [docs[i] for i in keep], [prefixes[i] for i in keep]
                     writer(split, "conditioned").write(*pack(d, p, tokenizer.bos_id, tokenizer.eos_id, dtype))
                     writer(split, "cooldown").write(*pack(d, [no_prefix] * len(d), tokenizer.bos_id, tokenizer.eos_id, dtype))
-                tokens_done += sum(len(d) for d in docs)
-                self.stat_update("document_tokens", value=sum(len(d) for d in docs), unit="batch")
+                batch_tokens = sum(len(d) for d in docs)
+                tokens_done += batch_tokens
+                self.stat_update("document_tokens", value=batch_tokens, unit="batch")
             if time.time() - last_report > PROGRESS_EVERY_S:
                 last_report = time.time()
                 logger.info(f"task {rank}: {tokens_done:,} document tokens, {tokens_done / (last_report - started):,.0f} tokens/s")
