@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from ..trainer.model import Transformer, apply_rope
+from ..trainer.model import Transformer
 
 
 class KVCache:
@@ -28,19 +27,11 @@ class KVCache:
 
 
 def _attend(attn, x, cos, sin, cache: KVCache, layer: int):
-    """The trainer's Attention.forward for new tokens x (B, T, dim) at positions cache.length onwards."""
-    B, T, _ = x.shape
-    start, end = cache.length, cache.length + T
-    q = apply_rope(attn.wq(x).view(B, T, attn.n_heads, attn.head_dim).transpose(1, 2), cos, sin)
-    cache.k[layer, :, :, start:end] = apply_rope(attn.wk(x).view(B, T, attn.n_kv_heads, attn.head_dim).transpose(1, 2), cos, sin)
-    cache.v[layer, :, :, start:end] = attn.wv(x).view(B, T, attn.n_kv_heads, attn.head_dim).transpose(1, 2)
-    k, v = cache.k[layer, :, :, :end], cache.v[layer, :, :, :end]  # (B, KV, end, hd)
-    if attn.n_kv_heads != attn.n_heads:
-        k = k.repeat_interleave(attn.n_heads // attn.n_kv_heads, dim=1)
-        v = v.repeat_interleave(attn.n_heads // attn.n_kv_heads, dim=1)
+    """The trainer's Attention for new tokens x (B, T, dim) at positions cache.length onwards, over the cache."""
+    start, end = cache.length, cache.length + x.shape[1]
+    q, cache.k[layer, :, :, start:end], cache.v[layer, :, :, start:end] = attn.project(x, cos, sin)
     visible = torch.arange(end)[None, :] <= torch.arange(start, end)[:, None]  # (T, end): causal, offset by the cache
-    y = F.scaled_dot_product_attention(q, k, v, attn_mask=visible)
-    return attn.wo(y.transpose(1, 2).reshape(B, T, -1))
+    return attn.attend(q, cache.k[layer, :, :, :end], cache.v[layer, :, :, :end], visible)
 
 
 @torch.no_grad()

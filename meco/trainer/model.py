@@ -105,11 +105,20 @@ class Attention(nn.Module):
         self.wo = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.dim, bias=False)
 
     def forward(self, x, cos, sin, mask):
+        return self.attend(*self.project(x, cos, sin), mask)
+
+    def project(self, x, cos, sin):
+        """Rotated queries (B, H, T, hd), rotated keys and values (B, KV, T, hd) of x (B, T, dim)."""
         B, T, _ = x.shape
-        q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, hd)
-        k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # (B, KV, T, hd)
+        q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)
+        k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
         v = self.wv(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        return apply_rope(q, cos, sin), apply_rope(k, cos, sin), v
+
+    def attend(self, q, k, v, mask):
+        """Output (B, T, dim) of queries over keys/values (B, KV, S, hd); mask None means plain causal (S == T).
+        Cached decoding passes its stored keys and values here."""
+        B, _, T, _ = q.shape
         if self.n_kv_heads != self.n_heads:  # grouped-query attention: each KV head serves n_heads / n_kv_heads
             k = k.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1)
             v = v.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1)
