@@ -58,8 +58,10 @@ def write_input(records: list[dict], copies: int, folder: Path) -> int:
 
     folder.mkdir(parents=True)
     for c in range(copies):
-        lines = b"".join(json.dumps({"text": r["text"], "url": r["url"], "id": f"{c}/{i}"}).encode() + b"\n"
-                         for i, r in enumerate(records))  # fmt: skip
+        lines = b"".join(
+            json.dumps({"text": r["text"], "url": r["url"], "id": f"{c}/{i}"}).encode() + b"\n"
+            for i, r in enumerate(records)
+        )
         (folder / f"part-{c:03d}.jsonl.zst").write_bytes(zstandard.ZstdCompressor(level=3).compress(lines))
     return copies * len(records)
 
@@ -98,8 +100,25 @@ def timed_subprocess(cmd: list[str]) -> tuple[float, int]:
 
 
 def meco_prepare(data: Path, out: Path, tokenizer: str, workers: int) -> tuple[float, int]:
-    return timed_subprocess([sys.executable, "-m", "meco.cli", "prepare", str(data), "-o", str(out), "--tokenizer",
-                             tokenizer, "--tasks", str(workers), "--workers", str(workers), "--val-fraction", "0"])  # fmt: skip
+    return timed_subprocess(
+        [
+            sys.executable,
+            "-m",
+            "meco.cli",
+            "prepare",
+            str(data),
+            "-o",
+            str(out),
+            "--tokenizer",
+            tokenizer,
+            "--tasks",
+            str(workers),
+            "--workers",
+            str(workers),
+            "--val-fraction",
+            "0",
+        ]
+    )
 
 
 def main() -> None:
@@ -126,7 +145,9 @@ def main() -> None:
     del texts
 
     dt_cmd = [sys.executable, "-c", DATATROVE_RUN, str(tmp / "input")]
-    dt_prefixed, dt_mem1 = timed_subprocess([*dt_cmd, str(tmp / "dt-prefixed"), str(tokenizer_json), str(args.workers), "1"])
+    dt_prefixed, dt_mem1 = timed_subprocess(
+        [*dt_cmd, str(tmp / "dt-prefixed"), str(tokenizer_json), str(args.workers), "1"]
+    )
     dt_plain, dt_mem2 = timed_subprocess([*dt_cmd, str(tmp / "dt-plain"), str(tokenizer_json), str(args.workers), "0"])
     meco_s, meco_mem = meco_prepare(tmp / "input", tmp / "meco-hf", str(tokenizer_json), args.workers)
     meco_tt_s, meco_tt_mem = meco_prepare(tmp / "input", tmp / "meco-tiktoken", "cl100k_base", args.workers)

@@ -37,8 +37,14 @@ from meco.trainer.train import Runtime, build_model_config, build_optimizer, tra
 
 
 def bench(model_name: str, args) -> dict:
-    cfg = TrainConfig(data=args.data, model=model_name, seq_len=args.seq_len, micro_batch=args.micro_batch,
-                      batch_tokens=args.seq_len * args.micro_batch, device="cpu")  # fmt: skip
+    cfg = TrainConfig(
+        data=args.data,
+        model=model_name,
+        seq_len=args.seq_len,
+        micro_batch=args.micro_batch,
+        batch_tokens=args.seq_len * args.micro_batch,
+        device="cpu",
+    )
     rt = Runtime("cpu")
     model_config = build_model_config(cfg, read_manifest(args.data), Path(args.data))
     torch.manual_seed(0)
@@ -61,10 +67,16 @@ def bench(model_name: str, args) -> dict:
             times["loader"].append(t2 - t0)
             times["memory"].append(t3 - t2)
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"model": model_name, "params_m": model_config.num_params() / 1e6, "tokens_per_step": cfg.batch_tokens,
-            "step_s_loader": med["loader"], "step_s_memory": med["memory"],
-            "difference_pct": 100 * (med["loader"] - med["memory"]) / med["memory"],
-            "loader_share_pct": 100 * med["next_batch"] / med["loader"], "next_batch_ms": 1000 * med["next_batch"]}  # fmt: skip
+    return {
+        "model": model_name,
+        "params_m": model_config.num_params() / 1e6,
+        "tokens_per_step": cfg.batch_tokens,
+        "step_s_loader": med["loader"],
+        "step_s_memory": med["memory"],
+        "difference_pct": 100 * (med["loader"] - med["memory"]) / med["memory"],
+        "loader_share_pct": 100 * med["next_batch"] / med["loader"],
+        "next_batch_ms": 1000 * med["next_batch"],
+    }
 
 
 def main() -> None:
@@ -77,13 +89,17 @@ def main() -> None:
     parser.add_argument("--micro-batch", type=int, default=4)
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, data {args.data}")
-    print(f"{'model':<6} {'params':>8} {'tokens':>7} {'step, loader':>13} {'step, memory':>13} {'diff':>7} "
-          f"{'next_batch':>11} {'share':>7}")  # fmt: skip
+    print(
+        f"{'model':<6} {'params':>8} {'tokens':>7} {'step, loader':>13} {'step, memory':>13} {'diff':>7} "
+        f"{'next_batch':>11} {'share':>7}"
+    )
     for name in args.models.split(","):
         r = bench(name, args)
-        print(f"{r['model']:<6} {r['params_m']:>7.1f}M {r['tokens_per_step']:>7} {r['step_s_loader']:>12.3f}s "
-              f"{r['step_s_memory']:>12.3f}s {r['difference_pct']:>+6.2f}% {r['next_batch_ms']:>9.2f}ms "
-              f"{r['loader_share_pct']:>6.3f}%")  # fmt: skip
+        print(
+            f"{r['model']:<6} {r['params_m']:>7.1f}M {r['tokens_per_step']:>7} {r['step_s_loader']:>12.3f}s "
+            f"{r['step_s_memory']:>12.3f}s {r['difference_pct']:>+6.2f}% {r['next_batch_ms']:>9.2f}ms "
+            f"{r['loader_share_pct']:>6.3f}%"
+        )
 
 
 if __name__ == "__main__":

@@ -120,7 +120,9 @@ def dclm_record(url: str, text: str) -> dict:
         "text": text,
         "url": url,
         "warcinfo": DCLM_WARCINFO,
-        "fasttext_openhermes_reddit_eli5_vs_rw_v2_bigram_200k_train_prob": round(0.02 + 0.97 * _frac("fasttext", url), 6),
+        "fasttext_openhermes_reddit_eli5_vs_rw_v2_bigram_200k_train_prob": round(
+            0.02 + 0.97 * _frac("fasttext", url), 6
+        ),
     }
 
 

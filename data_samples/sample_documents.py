@@ -15,7 +15,9 @@ One DCLM text holds a raw U+2028 LINE SEPARATOR (written here as an escape) on p
 """
 
 DCLM_DOCS = [
-    ("https://en.wikipedia.org/wiki/Tidal_locking", """\
+    (
+        "https://en.wikipedia.org/wiki/Tidal_locking",
+        """\
 Tidal locking
 
 From Wikipedia, the free encyclopedia
@@ -50,8 +52,11 @@ See also
 Orbital resonance
 Synchronous orbit
 Roche limit
-"""),
-    ("https://en.wikipedia.org/wiki/Bread_clip", """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Bread_clip",
+        """\
 Bread clip
 
 From Wikipedia, the free encyclopedia
@@ -80,8 +85,11 @@ manufacturers have introduced clips made from recycled cardboard, and a number o
 collect used plastic clips to fund community projects.
 
 Categories: Packaging | Bread | Plastics applications
-"""),
-    ("https://en.wikipedia.org/wiki/Caf%C3%A9_racer", """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Caf%C3%A9_racer",
+        """\
 Café racer
 
 From Wikipedia, the free encyclopedia
@@ -107,8 +115,11 @@ Revival
 
 From the 1990s onward, several manufacturers released factory models with café racer styling, \
 and a large custom scene builds such machines from older motorcycles.
-"""),
-    ("https://en.wikipedia.org/wiki/Glacial_erratic", """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Glacial_erratic",
+        """\
 Glacial erratic
 
 From Wikipedia, the free encyclopedia
@@ -129,8 +140,11 @@ glacial deposits in general.
 
 Large erratics frequently became local landmarks and feature in folklore, in which they are often \
 said to have been thrown by giants or dropped by the devil.
-"""),
-    ("https://simple.wikipedia.org/wiki/Volcano", """\
+""",
+    ),
+    (
+        "https://simple.wikipedia.org/wiki/Volcano",
+        """\
 Volcano
 
 A volcano is an opening in the surface of a planet where hot melted rock, ash and gases come out \
@@ -152,8 +166,11 @@ Related pages
 Earthquake
 Plate tectonics
 Lava
-"""),
-    ("https://stackoverflow.com/questions/41227458/why-does-my-python-generator-only-run-once", """\
+""",
+    ),
+    (
+        "https://stackoverflow.com/questions/41227458/why-does-my-python-generator-only-run-once",
+        """\
 Why does my Python generator only run once?
 
 Asked 6 years ago Modified 6 years ago Viewed 3k times
@@ -189,8 +206,11 @@ reopens the file.
 answered Jan 19, 2017 at 14:02
 
 Thanks, calling it twice was exactly what I needed.
-"""),
-    ("https://stackoverflow.com/questions/50211713/should-i-rebase-or-merge-my-feature-branch?noredirect=1&lq=1", """\
+""",
+    ),
+    (
+        "https://stackoverflow.com/questions/50211713/should-i-rebase-or-merge-my-feature-branch?noredirect=1&lq=1",
+        """\
 Should I rebase or merge my feature branch before opening a pull request?
 
 Asked 4 years, 9 months ago Viewed 12k times
@@ -219,8 +239,11 @@ request tool decide how the final integration into main happens.
 
 share improve this answer follow
 answered May 7, 2018 at 9:41
-"""),
-    ("https://math.stackexchange.com/questions/1281327/why-does-the-sum-of-reciprocals-of-primes-diverge", r"""
+""",
+    ),
+    (
+        "https://math.stackexchange.com/questions/1281327/why-does-the-sum-of-reciprocals-of-primes-diverge",
+        r"""
 Why does the sum of the reciprocals of the primes diverge?
 
 I know that the harmonic series $\sum 1/n$ diverges, and I can follow the usual grouping proof. \
@@ -243,8 +266,11 @@ $\sum 1/(n\log n)$ diverges, just very slowly. In fact $\sum_{p\le x}1/p$ grows 
 $\log\log x$.
 
 answered Jun 1, 2015 at 21:07
-""".replace("\\\n", "")),
-    ("https://www.reddit.com/r/AskHistorians/comments/9x2k1f/how_did_medieval_sailors_navigate_at_night/", """\
+""".replace("\\\n", ""),
+    ),
+    (
+        "https://www.reddit.com/r/AskHistorians/comments/9x2k1f/how_did_medieval_sailors_navigate_at_night/",
+        """\
 r/AskHistorians
 
 How did medieval sailors navigate at night?
@@ -276,8 +302,11 @@ level 2
 tidewater_fern
 
 This is fascinating, thank you. I had never thought about the swell as a direction finder.
-"""),
-    ("https://www.reddit.com/r/Sourdough/comments/b3kq7z/my_starter_smells_like_nail_polish_remover/", """\
+""",
+    ),
+    (
+        "https://www.reddit.com/r/Sourdough/comments/b3kq7z/my_starter_smells_like_nail_polish_remover/",
+        """\
 r/Sourdough
 
 My starter smells like nail polish remover. Is it dead?
@@ -300,8 +329,11 @@ coolest cupboard in the house.
 
 level 2
 OP here, fed it 1:4:4 last night and it doubled by this morning. Thanks everyone!
-"""),
-    ("https://www.bbc.co.uk/news/uk-england-cumbria-64433219", """\
+""",
+    ),
+    (
+        "https://www.bbc.co.uk/news/uk-england-cumbria-64433219",
+        """\
 Volunteers record rise in red squirrel sightings
 
 Published 28 January 2023
@@ -331,8 +363,11 @@ Related Topics
 
 Wildlife
 Cumbria
-"""),
-    ("https://www.bbc.co.uk/food/recipes/leek_and_potato_soup_71562", """\
+""",
+    ),
+    (
+        "https://www.bbc.co.uk/food/recipes/leek_and_potato_soup_71562",
+        """\
 Leek and potato soup
 
 Ingredients
@@ -361,8 +396,11 @@ Recipe tips
 
 The soup freezes well for up to three months. Leave out the cream before freezing and add it when \
 reheating.
-"""),
-    ("https://www.theguardian.com/lifeandstyle/2023/jan/28/how-to-keep-houseplants-alive-through-winter", """\
+""",
+    ),
+    (
+        "https://www.theguardian.com/lifeandstyle/2023/jan/28/how-to-keep-houseplants-alive-through-winter",
+        """\
 How to keep your houseplants alive through winter
 
 Shorter days, dry air from radiators and cold draughts can all take their toll. Here is what to \
@@ -388,8 +426,11 @@ the room at night, or leave the curtains open.
 
 Feeding can stop altogether until spring. Fertiliser is of little use to a plant that is barely \
 growing.
-"""),
-    ("https://www.theguardian.com/travel/2022/dec/10/how-to-enjoy-a-winter-coastal-walk", """\
+""",
+    ),
+    (
+        "https://www.theguardian.com/travel/2022/dec/10/how-to-enjoy-a-winter-coastal-walk",
+        """\
 How to enjoy a winter coastal walk
 
 Bracing, empty and often at their most beautiful in the low sun, coast paths are made for short \
@@ -413,8 +454,11 @@ Dress in layers and expect the wind. A cold sea breeze can make a mild day feel 
 colder, and exposed headlands are always windier than the car park suggests.
 
 Finally, reward yourself. A bowl of soup at the end of a wild walk tastes better than any other.
-"""),
-    ("https://apnews.com/article/city-council-protected-bike-lanes-vote-3f9c2a7e1b", """\
+""",
+    ),
+    (
+        "https://apnews.com/article/city-council-protected-bike-lanes-vote-3f9c2a7e1b",
+        """\
 City council approves protected bike lanes after lengthy debate
 
 February 2, 2023
@@ -435,8 +479,11 @@ grant. Construction could begin this summer and take about six months, officials
 
 Council members who voted against the plan said they supported bike safety but wanted a pilot \
 program first.
-"""),
-    ("https://apnews.com/article/fossil-footprints-dry-lake-bed-8a0d41c6e2", """\
+""",
+    ),
+    (
+        "https://apnews.com/article/fossil-footprints-dry-lake-bed-8a0d41c6e2",
+        """\
 Fossil footprints found on dried lake bed, researchers say
 
 January 31, 2023
@@ -455,8 +502,11 @@ The prints will be covered again as the lake refills, which scientists say may p
 team made detailed 3D scans so the site can be studied without further disturbance.
 
 The findings are described in a paper submitted for publication this month.
-"""),
-    ("https://docs.python.org/3/library/statistics.html", """\
+""",
+    ),
+    (
+        "https://docs.python.org/3/library/statistics.html",
+        """\
 statistics — Mathematical statistics functions
 
 Source code: Lib/statistics.py
@@ -494,8 +544,11 @@ Example:
 
 Note: these functions do not require the data to be sorted, but median sorts a copy internally, \
 which costs O(n log n) time.
-"""),
-    ("https://developer.mozilla.org/en-US/docs/Web/API/Document/visibilitychange_event", """\
+""",
+    ),
+    (
+        "https://developer.mozilla.org/en-US/docs/Web/API/Document/visibilitychange_event",
+        """\
 Detecting when a page is hidden
 
 Browsers let a page find out whether it is currently visible to the user. This is useful for \
@@ -529,8 +582,11 @@ hidden instead.
 Browser compatibility
 
 Supported in all current major browsers.
-"""),
-    ("https://www.gov.uk/report-pothole", """\
+""",
+    ),
+    (
+        "https://www.gov.uk/report-pothole",
+        """\
 Report a pothole
 
 Potholes are usually the responsibility of the local council, or of the agency that manages \
@@ -562,8 +618,11 @@ the council.
 
 Published 3 March 2015
 Last updated 12 January 2023
-"""),
-    ("https://www.nasa.gov/mission_pages/sounding-rockets/what-is-a-sounding-rocket.html", """\
+""",
+    ),
+    (
+        "https://www.nasa.gov/mission_pages/sounding-rockets/what-is-a-sounding-rocket.html",
+        """\
 What Is a Sounding Rocket?
 
 Sounding rockets carry science instruments on short flights above most of Earth's atmosphere. The \
@@ -583,8 +642,11 @@ Launches take place from ranges around the world, chosen so that the rocket can 
 particular region of the atmosphere or observe a target in the sky at the right moment.
 
 Page Last Updated: Feb 3, 2023
-"""),
-    ("https://www.nasa.gov/feature/how-do-astronauts-sleep-in-space", """\
+""",
+    ),
+    (
+        "https://www.nasa.gov/feature/how-do-astronauts-sleep-in-space",
+        """\
 How Do Astronauts Sleep in Space?
 
 On the space station there is no up or down, so astronauts can sleep in almost any orientation. \
@@ -602,8 +664,11 @@ Many crew members use earplugs.
 Astronauts typically schedule around eight and a half hours for sleep, and studies of crew members \
 have helped researchers on the ground understand how light and routine affect sleep for shift \
 workers.
-"""),
-    ("https://www.ox.ac.uk/students/academic/libraries/vacation-hours", """\
+""",
+    ),
+    (
+        "https://www.ox.ac.uk/students/academic/libraries/vacation-hours",
+        """\
 Library opening hours during the vacation
 
 Most libraries remain open during the Christmas and Easter vacations, but many operate reduced \
@@ -630,8 +695,11 @@ single sign-on details to access subscribed content.
 Need help?
 
 Contact your subject librarian or the enquiries desk of the library you normally use.
-"""),
-    ("http://web.mit.edu/6.s099/www/index.html", """\
+""",
+    ),
+    (
+        "http://web.mit.edu/6.s099/www/index.html",
+        """\
 6.S099: Building Small Robots
 
 Spring Term
@@ -663,8 +731,11 @@ Announcements
 
 Kits will be handed out at the first lab. Please bring a laptop with the toolchain installed; \
 instructions are on the software page.
-"""),
-    ("https://quietkitchenshelf.blogspot.com/2022/11/seeded-rye-crackers.html", """\
+""",
+    ),
+    (
+        "https://quietkitchenshelf.blogspot.com/2022/11/seeded-rye-crackers.html",
+        """\
 Seeded rye crackers (and a confession)
 
 Sunday, 20 November 2022
@@ -687,8 +758,11 @@ Posted by Helen at 18:42 3 comments:
 
 Anonymous said...
 Made these last night, they disappeared in an hour!
-"""),
-    ("https://medium.com/@rohan.k.dev/what-i-learned-moving-a-cron-job-to-a-queue-4b1e0c2f9a7d", """\
+""",
+    ),
+    (
+        "https://medium.com/@rohan.k.dev/what-i-learned-moving-a-cron-job-to-a-queue-4b1e0c2f9a7d",
+        """\
 What I learned moving a cron job to a job queue
 
 Rohan K.
@@ -716,8 +790,11 @@ Idempotency matters more than I expected. A retried "send email" task must not s
 report twice, so every task now records what it has already done.
 
 Would I do it again? Yes, but I would add the monitoring first.
-"""),
-    ("https://gardenwithmarta.wordpress.com/2023/01/15/pruning-apple-trees-in-january/", """\
+""",
+    ),
+    (
+        "https://gardenwithmarta.wordpress.com/2023/01/15/pruning-apple-trees-in-january/",
+        """\
 Pruning apple trees in January
 
 Posted on January 15, 2023 by Marta
@@ -743,8 +820,11 @@ except for a few straight pieces I am keeping for pea sticks.
 Fingers crossed for a better crop this year!
 
 Categories: Fruit, Garden jobs | 2 Comments
-"""),
-    ("http://user@forum.example.net/t/12", """\
+""",
+    ),
+    (
+        "http://user@forum.example.net/t/12",
+        """\
 Thread: Best way to soundproof a shared wall?
 
 Started by nightowl_k, 3 weeks ago
@@ -776,8 +856,11 @@ holes more than you'd think.
 
 Reply
 Quick reply to this thread
-"""),
-    ("https://WWW.Example.ORG/Page", """\
+""",
+    ),
+    (
+        "https://WWW.Example.ORG/Page",
+        """\
 Example Organisation — About This Page
 
 This page is maintained by a small volunteer team as a reference point for newcomers. If you \
@@ -800,8 +883,11 @@ Corrections are always welcome. Send a note through the contact form with the pa
 what you think should change, and one of us will look at it within a couple of weeks.
 
 Last reviewed: January 2023
-"""),
-    ("http://[2001:db8::1]/status", """\
+""",
+    ),
+    (
+        "http://[2001:db8::1]/status",
+        """\
 Service status
 
 All systems operational
@@ -822,8 +908,11 @@ Jan 27, 2023 — Scheduled maintenance. Database storage was expanded; no downti
 none occurred.
 
 Subscribe to updates by email or RSS to be notified when an incident is opened or resolved.
-"""),
-    ("http://example-shop.com:8080/item?id=3", """\
+""",
+    ),
+    (
+        "http://example-shop.com:8080/item?id=3",
+        """\
 Enamel Camping Mug, 350 ml — Forest Green
 
 £12.50
@@ -851,8 +940,11 @@ Customer reviews
 Delivery and returns
 
 Free UK delivery on orders over £30. Unused items can be returned within 30 days.
-"""),
-    ("https://www.allrecipes.com/recipe/240563/lemon-garlic-roast-chicken-thighs/", """\
+""",
+    ),
+    (
+        "https://www.allrecipes.com/recipe/240563/lemon-garlic-roast-chicken-thighs/",
+        """\
 Lemon Garlic Roast Chicken Thighs
 
 Rating: 4.7 stars
@@ -890,8 +982,11 @@ degrees F (74 degrees C), 35 to 40 minutes.
 
 Step 4
 Squeeze the soft roasted garlic over the chicken before serving.
-"""),
-    ("http://www.brightsidedental.co.uk/about-us", """\
+""",
+    ),
+    (
+        "http://www.brightsidedental.co.uk/about-us",
+        """\
 About Brightside Dental
 
 Brightside Dental is a family-run practice on the high street, caring for patients of all ages for \
@@ -923,8 +1018,11 @@ Saturday by appointment
 Find us
 
 We are two minutes' walk from the bus station, with free parking behind the building.
-"""),
-    ("https://github.com/tinyfox-labs/csvlint-lite", """\
+""",
+    ),
+    (
+        "https://github.com/tinyfox-labs/csvlint-lite",
+        """\
 csvlint-lite
 
 A small command-line tool that checks CSV files for the problems that usually break imports: \
@@ -957,8 +1055,11 @@ library.
 License
 
 MIT
-"""),
-    ("https://stackoverflow.com/questions/19026351/how-to-center-a-div-vertically-and-horizontally-with-flexbox", """\
+""",
+    ),
+    (
+        "https://stackoverflow.com/questions/19026351/how-to-center-a-div-vertically-and-horizontally-with-flexbox",
+        """\
 How to center a div vertically and horizontally with flexbox?
 
 Asked 9 years, 4 months ago Modified 2 years, 10 months ago Viewed 250k times
@@ -987,8 +1088,11 @@ If you prefer grid, display: grid; place-items: center; does the same in two lin
 
 answered Sep 26, 2013 at 18:20
 edited Apr 10, 2020 at 9:05
-"""),
-    ("https://www.etsy.com/listing/1183746521/hand-thrown-stoneware-planter-with", """\
+""",
+    ),
+    (
+        "https://www.etsy.com/listing/1183746521/hand-thrown-stoneware-planter-with",
+        """\
 Hand-thrown stoneware planter with drainage saucer
 
 Star Seller
@@ -1018,8 +1122,11 @@ Delivery and return policies
 
 Dispatches within 1–3 business days from United Kingdom. Returns and exchanges accepted within 14 \
 days.
-"""),
-    ("http://www.oakfieldparishcouncil.org.uk/minutes/2023-01?page=2", """\
+""",
+    ),
+    (
+        "http://www.oakfieldparishcouncil.org.uk/minutes/2023-01?page=2",
+        """\
 Oakfield Parish Council
 
 Minutes of the meeting held on Tuesday 10 January 2023 at 7.30pm in the Village Hall
@@ -1044,12 +1151,15 @@ and will be finalised at the February meeting.
 6. Date of next meeting: Tuesday 14 February 2023.
 
 The meeting closed at 8.52pm.
-"""),
+""",
+    ),
 ]
 
 
 C4_DOCS = [
-    ("https://en.wikipedia.org/wiki/Lighthouse_keeper", """\
+    (
+        "https://en.wikipedia.org/wiki/Lighthouse_keeper",
+        """\
 A lighthouse keeper is a person responsible for tending and caring for a lighthouse, particularly the light and lens in the days when oil lamps and clockwork mechanisms were used.
 Keepers were needed to trim wicks, replenish fuel, wind the clockwork that rotated the lens, and clean the glass so that the light could be seen as far out to sea as possible.
 In foggy weather the keeper also sounded the fog signal, which might be a bell, a horn or a siren depending on the station.
@@ -1057,8 +1167,11 @@ Many lighthouses were built on remote rocks or islands, and keepers often worked
 Life on an isolated station could be monotonous, and logbooks from the period record weather, passing ships and repairs in great detail.
 From the middle of the twentieth century most lighthouses were automated, with electric lamps, sensors and remote monitoring replacing the daily work of the keeper.
 The last keepers left many stations in the 1980s and 1990s, and a number of former keepers' cottages are now holiday lets or small museums.
-"""),
-    ("https://en.wikipedia.org/wiki/Abacus", """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Abacus",
+        """\
 The abacus, also called a counting frame, is a calculating tool that has been used since ancient times and is still used in some parts of the world today.
 A typical modern abacus consists of a rectangular frame holding a number of rods, with beads that slide along each rod.
 Each rod represents a place value, so that a number is shown by the positions of the beads on successive rods.
@@ -1066,8 +1179,11 @@ In the Chinese suanpan each rod usually carries two beads above a dividing bar a
 Skilled users can add, subtract, multiply and divide very quickly, and some learn to calculate by picturing the beads without a physical frame at all.
 The abacus is still taught in some schools as a way of building a strong sense of place value and mental arithmetic.
 Versions with larger beads are also used to teach counting to young children and to help blind and partially sighted people carry out calculations.
-"""),
-    ("https://en.wikipedia.org/wiki/Dry_stone", """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Dry_stone",
+        """\
 Dry stone walling is a method of building walls from stones that are fitted together without any mortar.
 The stability of a dry stone wall comes from its shape and from the careful placing of each stone, rather than from any binding material.
 A typical field wall is built as two faces that lean slightly inwards, with the gap between them packed tightly with smaller stones known as hearting.
@@ -1075,8 +1191,11 @@ Long through stones are laid across the full width of the wall at intervals to t
 The top is usually finished with a row of coping stones set on edge, which add weight and shed rain.
 Dry stone walls are common in upland areas of Britain and Ireland, where stone cleared from fields was readily available.
 Well built walls can stand for centuries, and traditional walling skills are kept alive by training courses and competitions.
-"""),
-    ("https://simple.wikipedia.org/wiki/Honey_bee", """\
+""",
+    ),
+    (
+        "https://simple.wikipedia.org/wiki/Honey_bee",
+        """\
 A honey bee is a flying insect that lives in large groups called colonies.
 Honey bees collect nectar and pollen from flowers, and they make honey from the nectar.
 A colony usually has one queen, a few hundred males called drones, and many thousands of female worker bees.
@@ -1084,8 +1203,11 @@ The queen lays the eggs, the drones mate with queens from other colonies, and th
 Worker bees clean the hive, feed the young, build wax comb, guard the entrance and fly out to find food.
 When a worker finds a good patch of flowers, she goes back to the hive and does a special dance that tells other bees where the flowers are.
 Honey bees are very important to farmers because they carry pollen from one flower to another, which helps many fruits and vegetables to grow.
-"""),
-    ("https://www.bbc.co.uk/news/uk-wales-47923310", """\
+""",
+    ),
+    (
+        "https://www.bbc.co.uk/news/uk-wales-47923310",
+        """\
 A community cinema in a former chapel has reopened after volunteers spent two years restoring the building.
 The cinema closed when the roof began to leak and the original projector was found to be beyond repair.
 Local residents raised more than £40,000 through events, a crowdfunding page and a series of small grants.
@@ -1093,16 +1215,22 @@ The first screening on Saturday was a family film, and organisers said every sea
 "It has always been more than a cinema," said one of the volunteers. "It is where people meet their neighbours."
 The group now hopes to add a small café and to show films in Welsh once a month.
 Tickets will stay at a low price so that families can afford to come regularly, organisers said.
-"""),
-    ("https://www.bbc.co.uk/news/science-environment-47812345", """\
+""",
+    ),
+    (
+        "https://www.bbc.co.uk/news/science-environment-47812345",
+        """\
 Gardeners are being asked to cut small holes in the bottom of their fences to help hedgehogs move between gardens.
 Hedgehogs can travel more than a mile in a single night as they search for food and mates, but solid fences and walls often block their way.
 A hole about the size of a compact disc is big enough for a hedgehog but too small for most pets.
 Conservation groups say that linking gardens in this way can make a real difference to local populations.
 They also recommend leaving a wild corner with long grass and leaf litter, avoiding slug pellets, and checking piles of garden waste before burning them.
 Anyone who sees a hedgehog out during the day should contact a local rescue centre, as this can be a sign that the animal is unwell.
-"""),
-    ("https://www.theguardian.com/money/2019/apr/13/how-to-cut-your-energy-bills-this-spring", """\
+""",
+    ),
+    (
+        "https://www.theguardian.com/money/2019/apr/13/how-to-cut-your-energy-bills-this-spring",
+        """\
 Spring is a good time to look again at how much you pay for gas and electricity, before the next round of price changes.
 Start by finding your latest bill and noting your annual usage in kilowatt hours, which is more useful for comparisons than the monthly amount you pay.
 Comparison sites can then show you what the same usage would cost on other tariffs, including fixed deals that protect you from rises for a year or more.
@@ -1110,8 +1238,11 @@ If you have been on your supplier's standard variable tariff for a long time, th
 Switching usually takes a few weeks and your supply will not be interrupted at any point.
 Small changes at home still help too, such as turning the thermostat down by one degree and only boiling as much water as you need.
 Anyone who is struggling to pay should contact their supplier, which is expected to offer a payment plan based on what they can afford.
-"""),
-    ("https://apnews.com/5f1c9a0b7d2e4a11b8c3e6f70d9a2b44", """\
+""",
+    ),
+    (
+        "https://apnews.com/5f1c9a0b7d2e4a11b8c3e6f70d9a2b44",
+        """\
 A small-town library has started lending more than books, with patrons now able to borrow cake pans, fishing rods and even a telescope.
 The library began the collection last year with a handful of donated kitchen items and now has more than 200 objects on its shelves.
 The most popular item is a sewing machine, which has a waiting list of several weeks, the library director said.
@@ -1119,8 +1250,11 @@ Borrowers use their regular library card and can keep most items for two weeks.
 The director said the idea was to save residents money and reduce waste, since many households buy tools they only use once or twice a year.
 Other libraries in the region have contacted the staff to ask how the program works and what it costs to run.
 The library plans to add gardening tools this spring after a local hardware store offered to donate a set.
-"""),
-    ("https://stackoverflow.com/questions/29375123/what-is-the-difference-between-a-process-and-a-thread", """\
+""",
+    ),
+    (
+        "https://stackoverflow.com/questions/29375123/what-is-the-difference-between-a-process-and-a-thread",
+        """\
 I keep reading that threads are lighter than processes, but I do not really understand what that means in practice.
 Can someone explain the difference in simple terms, and when I should use one or the other?
 A process is a running program with its own memory space, its own file handles and at least one thread of execution.
@@ -1130,8 +1264,11 @@ Processes are isolated from one another, so a crash in one usually does not brin
 Creating a thread is normally faster than creating a process, which is where the claim that threads are lighter comes from.
 As a rule of thumb, use threads for tasks that spend most of their time waiting on input and output, and separate processes when you need isolation or true parallelism in a language with a global interpreter lock.
 Thanks, that last paragraph finally made it click for me.
-"""),
-    ("https://stackoverflow.com/questions/38104562/why-is-my-sql-query-slow-with-like-and-a-leading-wildcard", """\
+""",
+    ),
+    (
+        "https://stackoverflow.com/questions/38104562/why-is-my-sql-query-slow-with-like-and-a-leading-wildcard",
+        """\
 My query searches a table of about two million customer records using a pattern with a wildcard at the start, and it takes several seconds every time.
 There is an index on the name column, so I assumed the query would be fast.
 Why is the index not being used?
@@ -1140,8 +1277,11 @@ When the pattern begins with a wildcard, the database cannot know where in the s
 If you really need to search for text anywhere inside a value, look at the full text search features of your database, or at trigram indexes if you are using PostgreSQL.
 Another option is to store a reversed copy of the column and index that, which works well when users usually search for the end of a value, such as the domain part of an email address.
 The trigram index worked perfectly, and the query now runs in a few milliseconds.
-"""),
-    ("https://math.stackexchange.com/questions/2156032/intuition-behind-the-birthday-problem", """\
+""",
+    ),
+    (
+        "https://math.stackexchange.com/questions/2156032/intuition-behind-the-birthday-problem",
+        """\
 Why do only 23 people need to be in a room for there to be a better than even chance that two of them share a birthday?
 It seems far too small when there are 365 possible days.
 The key is that you are not asking whether someone shares your birthday, but whether any pair of people in the room share one.
@@ -1150,8 +1290,11 @@ It is easier to calculate the probability that nobody shares a birthday and subt
 The first person can have any birthday, the second must avoid one day, the third must avoid two days, and so on.
 Multiplying these probabilities for 23 people gives a little under one half, so the chance of at least one shared birthday is a little over one half.
 The intuition that fails is that we tend to think about our own birthday rather than about all the pairs at once.
-"""),
-    ("https://www.reddit.com/r/bicycletouring/comments/b9x1qe/first_overnight_trip_what_did_you_wish_you_had/", """\
+""",
+    ),
+    (
+        "https://www.reddit.com/r/bicycletouring/comments/b9x1qe/first_overnight_trip_what_did_you_wish_you_had/",
+        """\
 Planning my first overnight bike trip next month, about 60 miles each way with one night at a campsite.
 What is the one thing you wish you had packed on your first trip?
 A proper rear light with a spare battery, because I ended up riding the last hour in the dark.
@@ -1159,8 +1302,11 @@ Baby wipes and a small tube of chamois cream, trust me on this one.
 Honestly, less stuff. I carried far too much and the weight made every hill miserable.
 A paper map of the route as a backup, since my phone died halfway through the second day.
 Thanks everyone, I will keep it light and bring a real map!
-"""),
-    ("https://thebackroadbaker.blogspot.com/2019/03/soda-bread-for-beginners.html", """\
+""",
+    ),
+    (
+        "https://thebackroadbaker.blogspot.com/2019/03/soda-bread-for-beginners.html",
+        """\
 If you have never baked bread before, soda bread is the place to start.
 There is no yeast, no kneading and no waiting for dough to rise, so you can go from an empty bowl to a warm loaf in under an hour.
 Mix 450 grams of plain flour with a teaspoon of bicarbonate of soda and a teaspoon of salt in a large bowl.
@@ -1169,16 +1315,22 @@ Tip it onto a floured surface, shape it gently into a round and cut a deep cross
 Bake at 200 degrees for around 35 minutes, until the loaf sounds hollow when you tap the bottom.
 Wrap it in a clean tea towel while it cools if you like a soft crust.
 It is best eaten on the day it is made, ideally with plenty of butter.
-"""),
-    ("https://wanderingwithtwo.blogspot.com/2019/02/three-days-in-lisbon.html?m=1", """\
+""",
+    ),
+    (
+        "https://wanderingwithtwo.blogspot.com/2019/02/three-days-in-lisbon.html?m=1",
+        """\
 We spent three days in Lisbon at the end of February and it was the perfect winter escape.
 The weather was mild enough for lunch outside most days, and the city was far quieter than it must be in summer.
 On the first day we wandered through the old district, getting happily lost in the steep lanes and stopping for custard tarts far too often.
 The second day we took the train out to the coast and walked along the seafront before heading back for dinner.
 Our favourite moment was watching the sunset from one of the viewpoints with a small glass of wine.
 Our advice is to wear comfortable shoes, because the hills and the polished stone pavements are no joke in the rain.
-"""),
-    ("https://mountainmilesrunning.wordpress.com/2019/04/07/race-report-my-first-trail-half-marathon/", """\
+""",
+    ),
+    (
+        "https://mountainmilesrunning.wordpress.com/2019/04/07/race-report-my-first-trail-half-marathon/",
+        """\
 Yesterday I ran my first trail half marathon, and I am still not sure whether my legs have forgiven me.
 The course climbed steadily for the first five miles through pine forest before dropping down to a reservoir.
 I started too fast, as everyone told me I would, and paid for it on the long climb after the halfway point.
@@ -1187,8 +1339,11 @@ The final two miles were downhill on loose stones, which was terrifying on tired
 I finished in two hours and fifty minutes, well behind the leaders but comfortably inside my goal.
 Next time I will practise more on descents and actually follow my own pacing plan.
 Thanks for reading, and let me know in the comments if you have any favourite trail races!
-"""),
-    ("https://medium.com/@lena.ortiz/five-things-i-learned-in-my-first-year-as-a-junior-developer-3c8e1a2b7f19", """\
+""",
+    ),
+    (
+        "https://medium.com/@lena.ortiz/five-things-i-learned-in-my-first-year-as-a-junior-developer-3c8e1a2b7f19",
+        """\
 A year ago I started my first job as a software developer, and I have learned more than I expected, most of it not about code.
 First, asking questions early is cheaper than being stuck for a day, and nobody on a good team thinks less of you for it.
 Second, reading code is a skill in its own right, and I now spend more time reading than writing.
@@ -1196,8 +1351,11 @@ Third, small pull requests get reviewed faster and teach you more, because revie
 Fourth, writing down what you did each day makes performance reviews and stand-up meetings far less stressful.
 Finally, it is fine not to know everything, because everyone around you is also still learning.
 If you are just starting out, I hope some of this helps you avoid a few of my mistakes.
-"""),
-    ("https://docs.python.org/3/tutorial/venv.html", """\
+""",
+    ),
+    (
+        "https://docs.python.org/3/tutorial/venv.html",
+        """\
 Applications written in Python often depend on packages that are not part of the standard library, and different applications may need different versions of the same package.
 A virtual environment solves this by giving each project its own private directory of installed packages, separate from the system installation and from other projects.
 To create one, run the venv module with the name of a directory where the environment should live.
@@ -1205,8 +1363,11 @@ Once the environment has been activated, the python and pip commands refer to th
 Deactivating the environment returns your shell to its previous state.
 It is common practice to record the packages a project needs in a requirements file, so that the same environment can be recreated on another machine.
 Virtual environments are cheap to create and delete, so there is no need to be careful with them: if one becomes confused, remove the directory and start again.
-"""),
-    ("https://developer.mozilla.org/en-US/docs/Learn/Accessibility/HTML", """\
+""",
+    ),
+    (
+        "https://developer.mozilla.org/en-US/docs/Learn/Accessibility/HTML",
+        """\
 Good accessibility starts with using the right HTML element for the job.
 A button element can be focused with the keyboard, activated with the space bar or enter key, and announced correctly by screen readers without any extra work.
 A generic element styled to look like a button gets none of this for free, and every missing behaviour has to be added back by hand.
@@ -1214,8 +1375,11 @@ Headings should describe the structure of the page, because many screen reader u
 Images that carry meaning need a text alternative, while purely decorative images should have an empty alternative so that they are skipped.
 Form inputs should always have a visible label that is linked to the input, which also gives mouse users a larger area to click.
 Following these habits from the start costs very little and is far easier than fixing an inaccessible page later.
-"""),
-    ("https://www.gov.uk/garden-bonfires-rules", """\
+""",
+    ),
+    (
+        "https://www.gov.uk/garden-bonfires-rules",
+        """\
 There are no general laws against having a bonfire in your garden, but there are rules about the nuisance and danger they can cause.
 You must not burn household waste if it will cause pollution or harm people's health, and this includes rubber, plastics and anything that produces heavy smoke or toxic fumes.
 Your local council can issue an abatement notice if a neighbour's bonfire is causing a statutory nuisance, for example by smoke being blown across gardens again and again.
@@ -1223,8 +1387,11 @@ You can be fined if smoke from your bonfire drifts across a road and becomes a d
 Before lighting a bonfire, consider whether your garden waste could be composted or taken to a recycling centre instead.
 If you do light one, tell your neighbours beforehand, check the wind direction and never leave the fire unattended.
 Contact your council if you are affected by smoke from a neighbour's bonfire and talking to them has not solved the problem.
-"""),
-    ("https://www.nasa.gov/audience/forstudents/k-4/stories/what-is-a-comet.html", """\
+""",
+    ),
+    (
+        "https://www.nasa.gov/audience/forstudents/k-4/stories/what-is-a-comet.html",
+        """\
 A comet is a frozen ball of ice, dust and rock that orbits the Sun.
 Most comets are only a few kilometres across, and when they are far from the Sun they are too small and dark to see.
 As a comet moves closer to the Sun, it warms up and some of its ice turns directly into gas.
@@ -1232,16 +1399,22 @@ The gas and dust form a glowing cloud around the comet called a coma, and they c
 A comet can have two tails, one made of dust and one made of gas, and both always point away from the Sun.
 Some comets return every few years, while others take thousands of years to travel once around their orbits.
 Scientists study comets because they contain material left over from when the planets formed.
-"""),
-    ("https://www.ox.ac.uk/news/2019-04-11-student-volunteers-keep-children-reading-over-summer", """\
+""",
+    ),
+    (
+        "https://www.ox.ac.uk/news/2019-04-11-student-volunteers-keep-children-reading-over-summer",
+        """\
 A summer reading scheme run by university students has helped more than 300 local primary school pupils keep up their reading over the holidays.
 Student volunteers visited libraries and community centres each week to read with children, run book quizzes and help them choose titles to take home.
 Teachers reported that pupils who took part returned to school in September more confident and more willing to read aloud.
 The scheme was started three years ago by a small group of undergraduates and is now supported by several colleges.
 Organisers are looking for new volunteers for this summer, and no previous experience of working with children is needed, as full training will be given.
 Anyone interested is encouraged to attend an information session in the first week of May.
-"""),
-    ("http://web.mit.edu/hikingclub/www/about.html", """\
+""",
+    ),
+    (
+        "http://web.mit.edu/hikingclub/www/about.html",
+        """\
 The hiking club organises hiking, climbing and paddling trips for students, staff and alumni throughout the year.
 Most trips leave on Friday evening and return on Sunday, and beginners are always welcome.
 We lend out tents, sleeping bags, stoves and winter boots to members at no cost, so you do not need to buy expensive gear before your first trip.
@@ -1249,24 +1422,33 @@ Membership costs a small annual fee, which covers insurance and the upkeep of ou
 Trip leaders complete first aid training and are happy to answer questions before you sign up.
 Sign-ups for each trip open on the club mailing list about two weeks before departure.
 Please read the safety guidelines on our website before joining any trip in winter conditions.
-"""),
-    ("https://www.greenleafplumbing.com/services/boiler-repair/", """\
+""",
+    ),
+    (
+        "https://www.greenleafplumbing.com/services/boiler-repair/",
+        """\
 Greenleaf Plumbing has been repairing and servicing boilers across the county for more than fifteen years.
 Our engineers are fully qualified and registered, and every van carries a wide stock of common parts so that most repairs can be completed in a single visit.
 If your boiler is making unusual noises, losing pressure or failing to heat your water, give us a call and we will usually be with you within a day.
 We offer fixed price annual servicing, which helps your boiler run efficiently and keeps your manufacturer's warranty valid.
 All of our work is guaranteed for twelve months.
 Call our friendly office team today for a free, no obligation quote.
-"""),
-    ("http://www.sweetcrumbbakery.net/about.html", """\
+""",
+    ),
+    (
+        "http://www.sweetcrumbbakery.net/about.html",
+        """\
 Sweet Crumb Bakery opened on the corner of Elm Street in 2011 with one oven, two bakers and a very old family recipe for cinnamon rolls.
 Today we bake everything on site every morning, from sourdough loaves and bagels to birthday cakes made to order.
 We use flour from a regional mill and buy our eggs and dairy from farms within fifty miles whenever we can.
 Custom cake orders need at least three days' notice, and wedding cakes should be booked at least two months in advance.
 We are open from seven in the morning until three in the afternoon, Tuesday through Sunday.
 Come early on Saturdays, because the cinnamon rolls are usually gone by ten!
-"""),
-    ("https://www.xn--caf-luna-d1a.co.uk/menu", """\
+""",
+    ),
+    (
+        "https://www.xn--caf-luna-d1a.co.uk/menu",
+        """\
 Our kitchen is open every day from eight in the morning until four in the afternoon.
 Breakfast is served until half past eleven, and we are happy to swap bread for a gluten free option on any dish.
 The full breakfast comes with two eggs cooked your way, grilled tomatoes, mushrooms, beans and toast.
@@ -1274,8 +1456,11 @@ Our soup of the day is always vegetarian and is served with a thick slice of hom
 Sandwiches are made to order on white, brown or sourdough, and can be toasted for a small extra charge.
 All of our cakes are baked in house, and we always have at least one vegan option on the counter.
 Please ask a member of staff if you have any allergies, as our full allergen information is available at the till.
-"""),
-    ("https://www.amazon.com/Stainless-Steel-Insulated-Water-Bottle/dp/B07QX3K9ZL", """\
+""",
+    ),
+    (
+        "https://www.amazon.com/Stainless-Steel-Insulated-Water-Bottle/dp/B07QX3K9ZL",
+        """\
 This double wall stainless steel bottle keeps drinks cold for up to 24 hours and hot for up to 12 hours.
 The leak proof lid has a carry loop and fits comfortably in one hand, and the wide mouth makes it easy to add ice cubes or clean the inside.
 The powder coated finish is sweat free, so the bottle will not leave rings on your desk or soak your bag.
@@ -1283,8 +1468,11 @@ It is free from BPA and does not hold on to flavours, so you can switch from cof
 The bottle holds 750 millilitres and fits most car cup holders.
 I bought this for my daily commute and my tea is still hot when I get home in the evening.
 The only downside is that the paint chipped a little after I dropped it on concrete, but it still works perfectly.
-"""),
-    ("https://www.brookfieldhomes-realty.com/listings/4-bed-colonial-maple-ave?ref=search&page=3", """\
+""",
+    ),
+    (
+        "https://www.brookfieldhomes-realty.com/listings/4-bed-colonial-maple-ave?ref=search&page=3",
+        """\
 This charming four bedroom colonial sits on a quiet, tree lined street just a short walk from the elementary school and town park.
 The main level offers a bright living room with a wood burning fireplace, a formal dining room and an updated kitchen with granite counters and stainless appliances.
 A sliding door leads from the kitchen to a large deck overlooking the fenced back yard.
@@ -1292,48 +1480,66 @@ Upstairs you will find the main bedroom with its own bathroom, three further bed
 The finished basement provides extra space for a home office or play room, along with laundry and plenty of storage.
 Recent updates include a new roof in 2016 and a high efficiency furnace installed in 2018.
 Call today to schedule a private showing, as homes on this street rarely stay on the market for long.
-"""),
-    ("https://www.tripadvisor.co.uk/ShowUserReviews-g186338-d192133-r667001122-Review.html", """\
+""",
+    ),
+    (
+        "https://www.tripadvisor.co.uk/ShowUserReviews-g186338-d192133-r667001122-Review.html",
+        """\
 We stayed three nights in a double room at the back of the hotel and it was wonderfully quiet considering how central it is.
 The room was small but spotless, with a comfortable bed and a decent shower with good pressure.
 Breakfast was the highlight, with fresh pastries, eggs cooked to order and proper coffee.
 Staff at the front desk were friendly and gave us excellent advice on which museums to visit early to avoid the queues.
 The only negative was the lift, which is tiny and was out of order for one morning of our stay.
 We would definitely stay here again and would recommend it to couples looking for a central base.
-"""),
-    ("https://www.countycareers.org/jobs/view.php?id=20931&src=rss", """\
+""",
+    ),
+    (
+        "https://www.countycareers.org/jobs/view.php?id=20931&src=rss",
+        """\
 The county library service is looking for a part time library assistant to join its friendly team at the central library.
 You will help customers find books and information, issue and return items, and support people using the public computers.
 The post is for twenty hours a week, including one late evening and alternate Saturdays.
 No previous library experience is needed, but you should enjoy working with the public and be comfortable using computers.
 Full training will be provided, and there are opportunities to help with children's events and reading groups.
 The closing date for applications is Friday the 3rd of May, and interviews will be held in the week beginning the 13th of May.
-"""),
-    ("http://www.stmarysnewbridge.org.uk/news.php?item=144", """\
+""",
+    ),
+    (
+        "http://www.stmarysnewbridge.org.uk/news.php?item=144",
+        """\
 Thank you to everyone who helped with the Mothering Sunday flowers this year, the church looked beautiful for the services.
 The spring coffee morning raised £412 for the roof fund, which now stands at just over half of our target.
 Our Tuesday toddler group will take a break during the school holidays and will restart on the 30th of April.
 The annual parish meeting will be held after the morning service on the 28th of April, and all are welcome to attend.
 We are still looking for volunteers to join the tea rota, even if you can only help once a month.
 Please speak to a churchwarden or leave your name on the list at the back of the church.
-"""),
-    ("https://www.hillcrestprimary.co.uk/newsletter/spring-term-2019", """\
+""",
+    ),
+    (
+        "https://www.hillcrestprimary.co.uk/newsletter/spring-term-2019",
+        """\
 What a busy term it has been for everyone at Hillcrest Primary School.
 Year 4 visited the science museum in February and came back full of questions about electricity and magnets.
 Our choir performed at the town hall as part of the schools music festival and received a wonderful response from the audience.
 Thank you to all the parents who came to our reading café, which was a great chance to share books with the children.
 Please remember that the summer term begins on Tuesday the 23rd of April, and that all children should bring a named water bottle every day.
 We wish all our families a restful and happy Easter holiday.
-"""),
-    ("https://www.cnet.com/reviews/budget-e-reader-review/", """\
+""",
+    ),
+    (
+        "https://www.cnet.com/reviews/budget-e-reader-review/",
+        """\
 The latest budget e-reader gets the basics right, with a sharp six inch screen, an adjustable front light and battery life measured in weeks rather than hours.
 The screen is bright enough to read comfortably in bed, and the warm light setting makes a real difference late at night.
 Page turns are quick, although the device occasionally pauses when opening very large files.
 The plastic case feels a little cheap, but it is light enough to hold in one hand for a long time.
 It lacks the waterproofing of more expensive models, so you will need to be careful by the pool.
 For most readers who simply want to carry a library in their pocket, this is an easy recommendation.
-"""),
-    ("https://www.allrecipes.com/recipe/21412/easy-moist-banana-bread/", """\
+""",
+    ),
+    (
+        "https://www.allrecipes.com/recipe/21412/easy-moist-banana-bread/",
+        """\
 This moist banana bread is the perfect way to use up overripe bananas, and it takes only ten minutes to mix.
 Preheat the oven to 350 degrees F and grease a loaf pan.
 In a large bowl, mash three ripe bananas with a fork until mostly smooth.
@@ -1342,16 +1548,22 @@ Sprinkle a teaspoon of baking soda and a pinch of salt over the mixture and stir
 Add one and a half cups of flour and mix just until no dry streaks remain.
 Pour the batter into the prepared pan and bake for about an hour, until a toothpick inserted in the center comes out clean.
 Cool in the pan for ten minutes before turning out onto a wire rack.
-"""),
-    ("https://forums.classicmotorworld.net/threads/carburettor-tuning-question.8812/page-2", """\
+""",
+    ),
+    (
+        "https://forums.classicmotorworld.net/threads/carburettor-tuning-question.8812/page-2",
+        """\
 I have rebuilt the carburettors on my old twin and it starts fine, but it stumbles badly when I open the throttle quickly.
 It idles smoothly and pulls well once it is above half throttle.
 That sounds like a weak mixture in the transition, so check the needle clip position before anything else.
 Also make sure both carbs are balanced, because a small difference between them can cause exactly what you describe.
 I had the same problem and it turned out to be a split rubber between the carb and the cylinder head letting in extra air.
 Thanks for the suggestions, I found a cracked intake rubber on the left side and the bike now pulls cleanly.
-"""),
-    ("http://www.diyhomefixes.co.uk/how-to/fix-a-dripping-tap/", """\
+""",
+    ),
+    (
+        "http://www.diyhomefixes.co.uk/how-to/fix-a-dripping-tap/",
+        """\
 A dripping tap is usually caused by a worn washer or a damaged ceramic cartridge, and both are easy and cheap to replace.
 Before you start, turn off the water supply to the tap and open it fully to drain any remaining water.
 Put the plug in the sink so that small parts cannot disappear down the drain.
@@ -1359,8 +1571,11 @@ Remove the decorative cap and unscrew the handle, then use a spanner to undo the
 Take the old washer or cartridge with you to the shop so that you can buy an exact match.
 Fit the new part, reassemble the tap and turn the water back on slowly.
 If the tap still drips, the valve seat may be worn and will need to be reground or the tap replaced.
-"""),
-    ("https://www.happytailsrescue.org/adopt/dogs/?id=512&sort=age&q=terrier%20cross", """\
+""",
+    ),
+    (
+        "https://www.happytailsrescue.org/adopt/dogs/?id=512&sort=age&q=terrier%20cross",
+        """\
 Meet Biscuit, a gentle four year old terrier cross who is looking for a quiet home.
 Biscuit came to us when her owner moved into care, and she has settled in beautifully with her foster family.
 She loves short walks, long naps and any toy that squeaks.
@@ -1368,14 +1583,21 @@ She is house trained, walks well on a lead and is happy to be left alone for a f
 Biscuit would be best suited to a home without young children, as she can be nervous around sudden noises.
 She is fully vaccinated, microchipped and spayed.
 If you think Biscuit could be the dog for you, please fill in our adoption form and a member of our team will be in touch.
-"""),
+""",
+    ),
 ]
 
 
 REFINEDWEB_DOCS = [
-    ("https://de.wikipedia.org/wiki/Wiener_Kaffeehaus", [
-        ["https://upload.wikimedia.org/wikipedia/commons/thumb/0/0c/Kaffeehaus_Innenraum.jpg/220px-Kaffeehaus_Innenraum.jpg", "Innenraum eines Wiener Kaffeehauses"],
-    ], """\
+    (
+        "https://de.wikipedia.org/wiki/Wiener_Kaffeehaus",
+        [
+            [
+                "https://upload.wikimedia.org/wikipedia/commons/thumb/0/0c/Kaffeehaus_Innenraum.jpg/220px-Kaffeehaus_Innenraum.jpg",
+                "Innenraum eines Wiener Kaffeehauses",
+            ],
+        ],
+        """\
 Wiener Kaffeehaus
 
 Das Wiener Kaffeehaus ist eine traditionelle Gaststättenform, die seit dem späten 17. Jahrhundert \
@@ -1395,8 +1617,12 @@ Künstlern und Intellektuellen, die dort stundenlang lasen, schrieben und diskut
 
 Siehe auch
 Liste der Wiener Kaffeehäuser
-"""),
-    ("https://de.wikipedia.org/wiki/Wuppertaler_Schwebebahn", [], """\
+""",
+    ),
+    (
+        "https://de.wikipedia.org/wiki/Wuppertaler_Schwebebahn",
+        [],
+        """\
 Wuppertaler Schwebebahn
 
 Die Wuppertaler Schwebebahn ist eine als Einschienenbahn ausgeführte Hängebahn in Wuppertal. Sie \
@@ -1414,11 +1640,21 @@ Werbefahrt aus einem Wagen in die Wupper sprang und dabei nur leicht verletzt wu
 Denkmalschutz
 Die Schwebebahn steht seit 1997 unter Denkmalschutz. Zwischen den 1990er- und 2010er-Jahren wurde \
 das Traggerüst fast vollständig erneuert.
-"""),
-    ("https://de.wikipedia.org/wiki/Brezel", [
-        ["https://upload.wikimedia.org/wikipedia/commons/thumb/5/5a/Laugenbrezel.jpg/240px-Laugenbrezel.jpg", "Laugenbrezel"],
-        ["https://upload.wikimedia.org/wikipedia/commons/thumb/9/9e/Zunftzeichen_Baecker.jpg/180px-Zunftzeichen_Baecker.jpg", ""],
-    ], """\
+""",
+    ),
+    (
+        "https://de.wikipedia.org/wiki/Brezel",
+        [
+            [
+                "https://upload.wikimedia.org/wikipedia/commons/thumb/5/5a/Laugenbrezel.jpg/240px-Laugenbrezel.jpg",
+                "Laugenbrezel",
+            ],
+            [
+                "https://upload.wikimedia.org/wikipedia/commons/thumb/9/9e/Zunftzeichen_Baecker.jpg/180px-Zunftzeichen_Baecker.jpg",
+                "",
+            ],
+        ],
+        """\
 Brezel
 
 Die Brezel (auch Breze, Brezn oder Bretzel) ist ein Gebäck in einer charakteristischen \
@@ -1437,8 +1673,12 @@ Zunftzeichen der Bäcker.
 Regionale Unterschiede
 In Schwaben hat die Brezel dünne, knusprige Ärmchen und einen dicken, oft aufgeschnittenen \
 „Bauch“, während die bayerische Breze gleichmäßiger geformt ist.
-"""),
-    ("https://fr.wikipedia.org/wiki/Mistral_(vent)", [], """\
+""",
+    ),
+    (
+        "https://fr.wikipedia.org/wiki/Mistral_(vent)",
+        [],
+        """\
 Mistral (vent)
 
 Le mistral est un vent du nord à nord-ouest qui souffle sur le sud-est de la France, de la vallée \
@@ -1458,10 +1698,17 @@ cyprès servent de brise-vent pour les cultures.
 Dans la culture
 Le mistral est très présent dans la littérature et la peinture provençales. Son nom vient de \
 l'occitan mistral, qui signifie « magistral ».
-"""),
-    ("https://fr.wikipedia.org/wiki/Tarte_Tatin", [
-        ["https://upload.wikimedia.org/wikipedia/commons/thumb/3/3f/Tarte_tatin_maison.jpg/250px-Tarte_tatin_maison.jpg", "Tarte Tatin maison"],
-    ], """\
+""",
+    ),
+    (
+        "https://fr.wikipedia.org/wiki/Tarte_Tatin",
+        [
+            [
+                "https://upload.wikimedia.org/wikipedia/commons/thumb/3/3f/Tarte_tatin_maison.jpg/250px-Tarte_tatin_maison.jpg",
+                "Tarte Tatin maison",
+            ],
+        ],
+        """\
 Tarte Tatin
 
 La tarte Tatin est une tarte aux pommes caramélisées cuite à l'envers, la pâte étant placée \
@@ -1478,8 +1725,12 @@ Les pommes, coupées en quartiers, sont disposées dans un moule avec du beurre 
 cuites jusqu'à obtenir un caramel blond. On les recouvre ensuite d'une pâte brisée ou feuilletée \
 avant de terminer la cuisson au four. La tarte est démoulée encore tiède.
 Elle est souvent servie avec de la crème fraîche ou une boule de glace à la vanille.
-"""),
-    ("https://fr.wikipedia.org/wiki/Pont_du_Gard", [], """\
+""",
+    ),
+    (
+        "https://fr.wikipedia.org/wiki/Pont_du_Gard",
+        [],
+        """\
 Pont du Gard
 
 Le pont du Gard est un pont-aqueduc romain à trois niveaux, situé dans le département du Gard, dans \
@@ -1494,8 +1745,12 @@ L'aqueduc, long d'une cinquantaine de kilomètres, présentait une pente très f
 Patrimoine
 Le pont du Gard est inscrit sur la liste du patrimoine mondial de l'UNESCO depuis 1985. Il est \
 aujourd'hui l'un des monuments antiques les plus visités de France.
-"""),
-    ("https://en.wikipedia.org/wiki/Sourdough", [], """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Sourdough",
+        [],
+        """\
 Sourdough
 
 Sourdough is a type of bread leavened by a culture of naturally occurring yeasts and lactic acid \
@@ -1514,8 +1769,12 @@ History
 Sourdough was the usual way of leavening bread for most of history, until the large-scale \
 production of baker's yeast in the 19th century. Interest in home sourdough baking grew sharply in \
 2020.
-"""),
-    ("https://en.wikipedia.org/wiki/Mudlarking", [], """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Mudlarking",
+        [],
+        """\
 Mudlarking
 
 Mudlarking is the practice of searching the mud of river banks at low tide for items of value or \
@@ -1530,10 +1789,17 @@ remarkably well, and finds range from clay pipes and pottery to coins, buttons a
 two thousand years of the city's history.
 In London, searching the foreshore requires a permit from the Port of London Authority, and \
 significant finds are expected to be recorded with the Portable Antiquities Scheme.
-"""),
-    ("https://en.wikipedia.org/wiki/Murmuration", [
-        ["https://upload.wikimedia.org/wikipedia/commons/thumb/7/71/Starling_murmuration_at_dusk.jpg/300px-Starling_murmuration_at_dusk.jpg", "A starling murmuration at dusk"],
-    ], """\
+""",
+    ),
+    (
+        "https://en.wikipedia.org/wiki/Murmuration",
+        [
+            [
+                "https://upload.wikimedia.org/wikipedia/commons/thumb/7/71/Starling_murmuration_at_dusk.jpg/300px-Starling_murmuration_at_dusk.jpg",
+                "A starling murmuration at dusk",
+            ],
+        ],
+        """\
 Murmuration
 
 A murmuration is a large flock of starlings flying in tight, swirling formation, typically at dusk \
@@ -1552,8 +1818,12 @@ accepted is protection from predators: peregrine falcons and other raptors find 
 a single bird in a large, rapidly changing mass. Gathering in large numbers may also help the birds \
 keep warm at night and exchange information about feeding areas.
 Murmurations are most often seen in autumn and winter, and well-known roosts attract many visitors.
-"""),
-    ("https://simple.wikipedia.org/wiki/Tea", [], """\
+""",
+    ),
+    (
+        "https://simple.wikipedia.org/wiki/Tea",
+        [],
+        """\
 Tea
 
 Tea is a drink made by pouring hot water over the dried leaves of the tea plant. The tea plant is \
@@ -1567,10 +1837,14 @@ tea is made from leaves that are left to react with the air before they are drie
 them dark. Oolong tea is in between.
 Some people drink tea with milk, sugar or lemon. Drinks made from other plants, like mint or \
 chamomile, are often called herbal tea, even though they do not contain leaves from the tea plant.
-"""),
-    ("https://www.bücher.de/artikel/buch/der-kleine-gartenratgeber/61834207/", [
-        ["https://www.bücher.de/media/cover/61834207_gross.jpg", "Der kleine Gartenratgeber"],
-    ], """\
+""",
+    ),
+    (
+        "https://www.bücher.de/artikel/buch/der-kleine-gartenratgeber/61834207/",
+        [
+            ["https://www.bücher.de/media/cover/61834207_gross.jpg", "Der kleine Gartenratgeber"],
+        ],
+        """\
 Der kleine Gartenratgeber
 Alles über Beete, Balkon und Kübelpflanzen
 Broschiertes Buch
@@ -1594,8 +1868,12 @@ Abmessung: 210mm x 148mm
 Kundenbewertungen
 „Genau das Richtige für meinen ersten Schrebergarten. Klar geschrieben und schön bebildert.“
 „Praktisch für die Jackentasche, auch wenn mir ein paar Fotos mehr gefallen hätten.“
-"""),
-    ("https://xn--bcher-kva.de/kategorie/krimis-%26-thriller?seite=2", [], """\
+""",
+    ),
+    (
+        "https://xn--bcher-kva.de/kategorie/krimis-%26-thriller?seite=2",
+        [],
+        """\
 Krimis & Thriller
 Seite 2 von 14
 Sortieren nach: Beliebtheit | Preis aufsteigend | Erscheinungsdatum
@@ -1621,8 +1899,12 @@ seine Nachbarn wirklich kennt.
 
 Kostenloser Versand innerhalb Deutschlands
 Bequem auf Rechnung bezahlen
-"""),
-    ("https://www.lemonde.fr/planete/article/2022/08/12/secheresse-dans-les-campagnes-les-agriculteurs-s-adaptent-au-manque-d-eau_6137721_3244.html", [], """\
+""",
+    ),
+    (
+        "https://www.lemonde.fr/planete/article/2022/08/12/secheresse-dans-les-campagnes-les-agriculteurs-s-adaptent-au-manque-d-eau_6137721_3244.html",
+        [],
+        """\
 Sécheresse : dans les campagnes, les agriculteurs s'adaptent au manque d'eau
 Les restrictions d'usage de l'eau se multiplient dans de nombreux départements. Dans les \
 exploitations, on réorganise l'irrigation, on sacrifie certaines parcelles et l'on s'inquiète déjà \
@@ -1639,8 +1921,12 @@ plus vite que prévu.
 Les syndicats agricoles réclament des aides d'urgence et une réflexion de long terme sur le \
 stockage de l'eau, un sujet qui divise fortement. Les associations environnementales plaident, \
 elles, pour une évolution des cultures vers des variétés moins gourmandes en eau.
-"""),
-    ("https://www.stadt-beispielhausen.de/buergerservice/personalausweis-beantragen", [], """\
+""",
+    ),
+    (
+        "https://www.stadt-beispielhausen.de/buergerservice/personalausweis-beantragen",
+        [],
+        """\
 Personalausweis beantragen
 Den Personalausweis beantragen Sie persönlich im Bürgerbüro. Bitte vereinbaren Sie vorab online \
 einen Termin, da die Wartezeiten ohne Termin sehr lang sein können.
@@ -1661,8 +1947,12 @@ sobald Ihr Ausweis abholbereit ist.
 Vorläufiger Personalausweis
 Wenn Sie kurzfristig ein Ausweisdokument benötigen, kann ein vorläufiger Personalausweis \
 ausgestellt werden. Die Gebühr beträgt 10,00 Euro.
-"""),
-    ("https://www.gutefrage.net/frage/warum-wird-brot-hart-und-kuchen-eher-weich", [], """\
+""",
+    ),
+    (
+        "https://www.gutefrage.net/frage/warum-wird-brot-hart-und-kuchen-eher-weich",
+        [],
+        """\
 Warum wird Brot hart und Kuchen eher weich?
 Hallo, mir ist aufgefallen, dass Brot nach ein paar Tagen hart wird, Kuchen aber eher matschig. \
 Woran liegt das eigentlich?
@@ -1679,11 +1969,15 @@ Tipp: Brot nicht im Kühlschrank lagern, dort läuft der Vorgang am schnellsten 
 Brotkasten bei Zimmertemperatur. Altbackenes Brot kann man kurz im Ofen aufbacken, dann wird es \
 wieder knusprig.
 Hilfreich? 12 Daumen hoch
-"""),
-    ("https://www.marmiton.org/recettes/recette_pate-a-crepes-facile_27121.aspx", [
-        ["https://assets.marmiton.org/recipes/27121/pate-a-crepes-facile.jpg", "Pâte à crêpes facile"],
-        ["https://assets.marmiton.org/users/avatar/julie-b.jpg", "Julie B."],
-    ], """\
+""",
+    ),
+    (
+        "https://www.marmiton.org/recettes/recette_pate-a-crepes-facile_27121.aspx",
+        [
+            ["https://assets.marmiton.org/recipes/27121/pate-a-crepes-facile.jpg", "Pâte à crêpes facile"],
+            ["https://assets.marmiton.org/users/avatar/julie-b.jpg", "Julie B."],
+        ],
+        """\
 Pâte à crêpes facile
 Préparation : 10 min
 Repos : 1 h
@@ -1709,8 +2003,12 @@ pour bien la répartir et laissez cuire une minute de chaque côté.
 
 Note de l'auteur
 Un peu de rhum ou de fleur d'oranger dans la pâte, et c'est encore meilleur !
-"""),
-    ("https://www.boulangerie-dupont-lyon.fr/nos-horaires", [], """\
+""",
+    ),
+    (
+        "https://www.boulangerie-dupont-lyon.fr/nos-horaires",
+        [],
+        """\
 Boulangerie Dupont – Horaires et accès
 Nous vous accueillons du mardi au samedi de 6 h 30 à 19 h 30, et le dimanche de 7 h à 13 h. La \
 boutique est fermée le lundi.
@@ -1725,10 +2023,17 @@ Accès
 La boulangerie se trouve à deux minutes à pied de l'arrêt de tramway, au coin de la place du \
 marché. Un parking gratuit est disponible juste derrière l'église.
 Nos pains sont façonnés à la main chaque matin avec des farines issues de moulins de la région.
-"""),
-    ("https://www.bbc.co.uk/news/technology-62345678", [
-        ["https://ichef.bbci.co.uk/news/976/cpsprodpb/1A2B/production/_126001234_chargers.jpg", "A tangle of phone charging cables"],
-    ], """\
+""",
+    ),
+    (
+        "https://www.bbc.co.uk/news/technology-62345678",
+        [
+            [
+                "https://ichef.bbci.co.uk/news/976/cpsprodpb/1A2B/production/_126001234_chargers.jpg",
+                "A tangle of phone charging cables",
+            ],
+        ],
+        """\
 Why your old phone charger might soon work with everything
 A push towards a single charging port for phones, tablets and other small electronics is gathering \
 pace.
@@ -1742,8 +2047,12 @@ Critics argue that fixing a single standard in law could slow down innovation if
 connector is invented.
 For now, experts suggest holding on to good-quality USB-C cables, and checking the wattage of a \
 charger before using it with a laptop.
-"""),
-    ("https://www.theguardian.com/food/2022/jul/02/summer-tomato-salad-recipe", [], """\
+""",
+    ),
+    (
+        "https://www.theguardian.com/food/2022/jul/02/summer-tomato-salad-recipe",
+        [],
+        """\
 A summer tomato salad that makes the most of very little
 Ripe tomatoes need almost nothing, which is exactly why they are so easy to get wrong
 Sat 2 Jul 2022 09.00 BST
@@ -1766,8 +2075,12 @@ Serves 4 as a side
 4 tbsp extra virgin olive oil
 1 tsp red wine vinegar (optional)
 A handful of basil leaves
-"""),
-    ("https://apnews.com/article/wildfire-smoke-air-quality-health-tips-2b7e9a1f0c3d4e5f", [], """\
+""",
+    ),
+    (
+        "https://apnews.com/article/wildfire-smoke-air-quality-health-tips-2b7e9a1f0c3d4e5f",
+        [],
+        """\
 What to know about wildfire smoke and how to protect yourself
 Wildfire smoke can travel hundreds of miles, and health officials say even people far from the \
 flames should take precautions when air quality worsens.
@@ -1780,8 +2093,12 @@ Cloth and surgical masks offer little protection against fine smoke particles. A
 or similar respirator is much more effective, officials say.
 If you have no air conditioning and your home becomes hot and smoky, consider spending the day at \
 a library, shopping center or designated clean air center.
-"""),
-    ("https://stackoverflow.com/questions/61829455/pandas-groupby-how-to-keep-the-other-columns", [], """\
+""",
+    ),
+    (
+        "https://stackoverflow.com/questions/61829455/pandas-groupby-how-to-keep-the-other-columns",
+        [],
+        """\
 Pandas groupby: how to keep the other columns?
 I have a DataFrame with columns customer, order_date and amount. I want the row with the largest \
 amount for each customer, but when I do df.groupby('customer')['amount'].max() I only get the \
@@ -1797,8 +2114,12 @@ If there can be ties and you want all of them, compare each value to the group m
 result = df[df['amount'] == df.groupby('customer')['amount'].transform('max')]
 Both approaches keep the original index; add .reset_index(drop=True) if you want a clean one.
 answered May 16, 2020 at 8:12
-"""),
-    ("https://askubuntu.com/questions/1402145/how-do-i-find-out-which-process-is-listening-on-a-port", [], """\
+""",
+    ),
+    (
+        "https://askubuntu.com/questions/1402145/how-do-i-find-out-which-process-is-listening-on-a-port",
+        [],
+        """\
 How do I find out which process is listening on a port?
 Something is already using port 8080 on my machine and my development server refuses to start. How \
 can I find out what it is?
@@ -1815,8 +2136,12 @@ sudo lsof -i :8080
 Once you know the process ID, you can stop it with kill followed by the PID, or find out which \
 service started it with systemctl status and the PID.
 answered Apr 12, 2022 at 16:40
-"""),
-    ("https://www.reddit.com/r/homeautomation/comments/w1k3pz/is_zigbee_still_worth_it_in_2022/", [], """\
+""",
+    ),
+    (
+        "https://www.reddit.com/r/homeautomation/comments/w1k3pz/is_zigbee_still_worth_it_in_2022/",
+        [],
+        """\
 Is Zigbee still worth it in 2022?
 r/homeautomation
 Posted by u/lamp_post_kid
@@ -1830,10 +2155,14 @@ gets better the more mains-powered devices you add.
 One tip: put your coordinator on a short USB extension cable away from the computer. USB 3 ports \
 can interfere with the 2.4 GHz signal and cause weird dropouts.
 Waiting for the next big thing is a trap. There's always a next big thing.
-"""),
-    ("https://medium.com/@amara.n/writing-documentation-people-actually-read-9f2d6c1e4b80", [
-        ["https://miro.medium.com/v2/resize:fill:88:88/1*kq3Zb8rT0dS9yXh2mP4wNA.jpeg", "Amara N."],
-    ], """\
+""",
+    ),
+    (
+        "https://medium.com/@amara.n/writing-documentation-people-actually-read-9f2d6c1e4b80",
+        [
+            ["https://miro.medium.com/v2/resize:fill:88:88/1*kq3Zb8rT0dS9yXh2mP4wNA.jpeg", "Amara N."],
+        ],
+        """\
 Writing documentation people actually read
 Amara N.
 Jun 14, 2022 · 6 min read
@@ -1850,10 +2179,17 @@ Delete with confidence. An outdated page is worse than a missing one, because it
 confidently in the wrong direction.
 None of this is complicated. The hard part is treating documentation as part of the work rather \
 than a chore for the end of the project.
-"""),
-    ("https://leavesandladders.wordpress.com/2022/05/21/building-a-raised-bed-from-old-scaffold-boards/", [
-        ["https://leavesandladders.files.wordpress.com/2022/05/raised-bed-finished.jpg?w=1024", "The finished raised bed"],
-    ], """\
+""",
+    ),
+    (
+        "https://leavesandladders.wordpress.com/2022/05/21/building-a-raised-bed-from-old-scaffold-boards/",
+        [
+            [
+                "https://leavesandladders.files.wordpress.com/2022/05/raised-bed-finished.jpg?w=1024",
+                "The finished raised bed",
+            ],
+        ],
+        """\
 Building a raised bed from old scaffold boards
 May 21, 2022 · leavesandladders
 A builder down the road was throwing out a pile of old scaffold boards last month, and after a \
@@ -1869,8 +2205,12 @@ Fill the bottom with woody prunings and rough compost to save on topsoil.
 
 Total cost was about £25 for screws, posts and a few bags of compost. The first courgettes are \
 already in.
-"""),
-    ("https://thegrumpycyclist.blogspot.com/2022/03/why-i-finally-bought-mudguards.html", [], """\
+""",
+    ),
+    (
+        "https://thegrumpycyclist.blogspot.com/2022/03/why-i-finally-bought-mudguards.html",
+        [],
+        """\
 Why I finally bought mudguards
 Saturday, 12 March 2022
 For years I refused to fit mudguards to my bike on the grounds that they rattle, they look ugly \
@@ -1883,8 +2223,12 @@ The bigger surprise was how much cleaner the bike stayed. The chain lasts longer
 less and I spend far less time with a bucket and brush on Sunday mornings.
 So there you are. I was wrong. Fit mudguards.
 Posted by Grumpy Cyclist at 09:15 | 5 comments
-"""),
-    ("https://www.gov.uk/guidance/planning-permission-garden-outbuildings", [], """\
+""",
+    ),
+    (
+        "https://www.gov.uk/guidance/planning-permission-garden-outbuildings",
+        [],
+        """\
 Planning permission: garden outbuildings
 Sheds, greenhouses, summer houses and similar buildings in a garden are often allowed without a \
 full planning application, under what are called permitted development rights.
@@ -1903,10 +2247,17 @@ planning permission.
 Outbuildings cannot be used as separate living accommodation without planning permission.
 Check with your local planning authority if you are unsure. Building regulations may also apply, \
 depending on the size of the building and what it is made from.
-"""),
-    ("https://www.nasa.gov/planetarydefense/how-do-scientists-find-near-earth-asteroids", [
-        ["https://www.nasa.gov/sites/default/files/thumbnails/image/neo_survey_telescope.jpg", "A survey telescope dome at night"],
-    ], """\
+""",
+    ),
+    (
+        "https://www.nasa.gov/planetarydefense/how-do-scientists-find-near-earth-asteroids",
+        [
+            [
+                "https://www.nasa.gov/sites/default/files/thumbnails/image/neo_survey_telescope.jpg",
+                "A survey telescope dome at night",
+            ],
+        ],
+        """\
 How Do Scientists Find Near-Earth Asteroids?
 Near-Earth objects are asteroids and comets whose orbits bring them within about 50 million \
 kilometers of Earth's orbit. Most are harmless, but finding them early gives scientists time to \
@@ -1920,8 +2271,12 @@ could come particularly close are monitored more closely, and their impact proba
 updated as new data arrive.
 The DART mission was designed to test whether a spacecraft could change an asteroid's motion by \
 deliberately colliding with a small moonlet that posed no threat to Earth.
-"""),
-    ("https://web.mit.edu/urbansoil-lab/news/summer-undergraduate-projects.html", [], """\
+""",
+    ),
+    (
+        "https://web.mit.edu/urbansoil-lab/news/summer-undergraduate-projects.html",
+        [],
+        """\
 Lab news: summer undergraduate research projects
 We are looking for two undergraduates to join the group over the summer to work on low-cost \
 sensors for measuring soil moisture in urban gardens.
@@ -1940,8 +2295,12 @@ results at the group meeting at the end of the summer.
 How to apply
 Send a short note describing your interests and any relevant coursework to the lab administrator. \
 Applications are reviewed on a rolling basis until both positions are filled.
-"""),
-    ("https://www.ox.ac.uk/visitors/botanic-garden/family-visits", [], """\
+""",
+    ),
+    (
+        "https://www.ox.ac.uk/visitors/botanic-garden/family-visits",
+        [],
+        """\
 Family visits
 The Botanic Garden is a wonderful place for children to explore. Founded in 1621, it is the oldest \
 botanic garden in Britain, and it holds thousands of different kinds of plants from around the \
@@ -1957,8 +2316,12 @@ Children's tickets are discounted, and a family ticket is available. Buggies are
 the outdoor garden, but space is limited in some of the smaller glasshouses, so you may be asked to \
 leave them outside.
 Picnics can be eaten on the lawns, but please do not climb trees or pick any plants.
-"""),
-    ("https://docs.python.org/3/howto/logging-small-scripts.html", [], """\
+""",
+    ),
+    (
+        "https://docs.python.org/3/howto/logging-small-scripts.html",
+        [],
+        """\
 Logging in small scripts
 For a short script, the simplest way to start using logging is to call basicConfig once, near the \
 top of the program, and then use the module-level functions:
@@ -1973,8 +2336,12 @@ logger = logging.getLogger(__name__)
 and leave it to the application to decide where messages go and which levels are shown.
 Note that basicConfig does nothing if the root logger already has handlers configured, unless \
 force=True is passed. This often surprises people who call it twice.
-"""),
-    ("https://developer.mozilla.org/en-US/docs/Web/CSS/aspect-ratio", [], """\
+""",
+    ),
+    (
+        "https://developer.mozilla.org/en-US/docs/Web/CSS/aspect-ratio",
+        [],
+        """\
 aspect-ratio
 The aspect-ratio CSS property sets a preferred width-to-height ratio for a box. When only one of \
 width or height is set, the browser works out the other from the ratio.
@@ -1999,10 +2366,17 @@ jumping around:
 
 Browser compatibility
 Supported in all modern browsers.
-"""),
-    ("https://www.harboursidekayaks.co.uk/tours/sunset-paddle?utm_source=newsletter&utm_medium=email", [
-        ["https://www.harboursidekayaks.co.uk/images/tours/sunset-paddle-lighthouse.jpg", "Kayakers paddling towards the lighthouse at sunset"],
-    ], """\
+""",
+    ),
+    (
+        "https://www.harboursidekayaks.co.uk/tours/sunset-paddle?utm_source=newsletter&utm_medium=email",
+        [
+            [
+                "https://www.harboursidekayaks.co.uk/images/tours/sunset-paddle-lighthouse.jpg",
+                "Kayakers paddling towards the lighthouse at sunset",
+            ],
+        ],
+        """\
 Sunset Paddle Tour
 Join us for a relaxed two-hour paddle along the harbour and out to the old lighthouse as the sun \
 goes down.
@@ -2023,11 +2397,18 @@ Price
 £45 per adult, £35 per child
 Tours run from May to September, weather permitting. If we cancel because of wind or swell, you can \
 choose a full refund or move to another date.
-"""),
-    ("https://www.woolandwillow.co.uk/products/merino-rib-beanie?variant=40211983", [
-        ["https://www.woolandwillow.co.uk/cdn/shop/products/merino-beanie-charcoal_800x.jpg", "Merino Rib Beanie in charcoal"],
-        ["https://www.woolandwillow.co.uk/cdn/shop/products/merino-beanie-detail_800x.jpg", ""],
-    ], """\
+""",
+    ),
+    (
+        "https://www.woolandwillow.co.uk/products/merino-rib-beanie?variant=40211983",
+        [
+            [
+                "https://www.woolandwillow.co.uk/cdn/shop/products/merino-beanie-charcoal_800x.jpg",
+                "Merino Rib Beanie in charcoal",
+            ],
+            ["https://www.woolandwillow.co.uk/cdn/shop/products/merino-beanie-detail_800x.jpg", ""],
+        ],
+        """\
 Merino Rib Beanie — Charcoal
 £24.00
 Tax included. Shipping calculated at checkout.
@@ -2047,8 +2428,12 @@ Sizing
 Stretchy rib fits most adult heads. Measures 23 cm flat, unstretched.
 Free UK delivery on orders over £50. Returns accepted within 30 days on unworn items with tags \
 attached.
-"""),
-    ("https://www.simplyweeknightcooking.com/recipes/one-pot-red-lentil-curry/", [], """\
+""",
+    ),
+    (
+        "https://www.simplyweeknightcooking.com/recipes/one-pot-red-lentil-curry/",
+        [],
+        """\
 One-Pot Red Lentil Curry
 Prep: 10 minutes | Cook: 25 minutes | Serves: 4
 This is the curry I make when the fridge is almost empty. Red lentils cook quickly and break down \
@@ -2074,8 +2459,12 @@ Stir in the lentils, tomatoes, coconut milk and stock. Simmer for 20 minutes, st
 then, until the lentils are soft.
 Stir in the spinach until wilted, add the lemon juice and season to taste. Serve with rice or \
 flatbreads.
-"""),
-    ("https://www.thelocalgazette.co.uk/news/community/allotment-waiting-list-doubles-3817264", [], """\
+""",
+    ),
+    (
+        "https://www.thelocalgazette.co.uk/news/community/allotment-waiting-list-doubles-3817264",
+        [],
+        """\
 Allotment waiting list doubles as more residents turn to growing their own
 The number of people waiting for an allotment in the town has doubled in two years, with some \
 applicants told they could wait until 2025 for a plot.
@@ -2088,5 +2477,6 @@ allowing two new tenants to start.
 association. "Half plots are a good way to start without feeling overwhelmed."
 The council says it is looking at whether a corner of an unused playing field could become a fifth \
 site.
-"""),
+""",
+    ),
 ]

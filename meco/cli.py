@@ -34,40 +34,70 @@ def _unescape(ctx, param, value):
 @main.command()
 @click.argument("inputs", nargs=-1)
 @click.option("--output", "-o", default="meco-data", show_default=True, help="Output folder (local or fsspec URL).")
-@click.option("--source", type=click.Choice(["auto", *SOURCES]), default="auto", show_default=True,
-              help="Input layout; auto classifies each file by name (and parquet columns).")
+@click.option(
+    "--source",
+    type=click.Choice(["auto", *SOURCES]),
+    default="auto",
+    show_default=True,
+    help="Input layout; auto classifies each file by name (and parquet columns).",
+)
 @click.option("--text-key", help="Field holding the text (default: text; RefinedWeb: content).")
 @click.option("--url-key", help="Field holding the URL (default: url).")
-@click.option("--metadata", "-m", multiple=True, callback=_kinds,
-              help=f"Metadata kinds, repeatable or comma-separated: {', '.join(KINDS)}. [default: host]")
-@click.option("--template", callback=_unescape,
-              help=r"Prefix template over the kinds, e.g. 'URL: {host}\nTopic: {topic}\n\n'. "
-                   "Lines whose value is missing are left out.")
+@click.option(
+    "--metadata",
+    "-m",
+    multiple=True,
+    callback=_kinds,
+    help=f"Metadata kinds, repeatable or comma-separated: {', '.join(KINDS)}. [default: host]",
+)
+@click.option(
+    "--template",
+    callback=_unescape,
+    help=r"Prefix template over the kinds, e.g. 'URL: {host}\nTopic: {topic}\n\n'. "
+    "Lines whose value is missing are left out.",
+)
 @click.option("--hash-salt", default="", help="Key of the `hash` kind's BLAKE2b (at most 64 bytes).")
 @click.option("--topic-model", type=click.Path(), help="fastText classifier for the `topic` kind.")
-@click.option("--topic-threshold", type=float, default=0.0, show_default=True,
-              help="Minimum probability; below it the document gets no topic.")
+@click.option(
+    "--topic-threshold",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Minimum probability; below it the document gets no topic.",
+)
 @click.option("--topic-labels", type=click.Path(), help="File mapping raw labels to names: `label<TAB>name` lines.")
-@click.option("--tokenizer", default=DEFAULT_TOKENIZER, show_default=True,
-              help="tokenizer.json path, Hugging Face name, or tiktoken encoding.")
+@click.option(
+    "--tokenizer",
+    default=DEFAULT_TOKENIZER,
+    show_default=True,
+    help="tokenizer.json path, Hugging Face name, or tiktoken encoding.",
+)
 @click.option("--tasks", type=int, help="datatrove tasks. [default: number of input files, at most the CPU count]")
 @click.option("--workers", type=int, help="Tasks run at once. [default: min(tasks, CPU count)]")
 @click.option("--limit", type=int, default=-1, help="Read at most this many documents per task (datatrove's limit).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the validation split choice.")
-@click.option("--val-fraction", type=float, default=0.01, show_default=True,
-              help="Fraction of documents held out into OUT/val/.")
-@click.option("--max-doc-chars", type=int, default=10_000_000, show_default=True,
-              help="Longer documents are skipped and counted.")
+@click.option(
+    "--val-fraction", type=float, default=0.01, show_default=True, help="Fraction of documents held out into OUT/val/."
+)
+@click.option(
+    "--max-doc-chars", type=int, default=10_000_000, show_default=True, help="Longer documents are skipped and counted."
+)
 @click.option("--batch-size", type=int, default=1000, show_default=True, help="Documents per tokenizer call.")
-@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True,
-              help="local processes, or a Slurm job array (then the manifest job runs after it).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "slurm"]),
+    default="local",
+    show_default=True,
+    help="local processes, or a Slurm job array (then the manifest job runs after it).",
+)
 @click.option("--slurm-partition", help="Slurm partition (required with --executor slurm).")
 @click.option("--slurm-time", default="24:00:00", show_default=True, help="Slurm time limit per task.")
 @click.option("--slurm-cpus-per-task", type=int, default=2, show_default=True)
 @click.option("--slurm-mem-per-cpu-gb", type=int, default=2, show_default=True)
 @click.option("--slurm-qos", default="normal", show_default=True)
-def prepare(inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, slurm_mem_per_cpu_gb, slurm_qos,
-            **options):  # fmt: skip
+def prepare(
+    inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, slurm_mem_per_cpu_gb, slurm_qos, **options
+):
     """Tokenize INPUTS (files, folders, fsspec URLs; default: the shipped data_samples/) into
     aligned conditioned/cooldown shards. Rerunning with the same --output resumes."""
     from .pipeline import PrepareConfig
@@ -80,8 +110,14 @@ def prepare(inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, 
         if executor == "slurm":
             if not slurm_partition:
                 raise click.UsageError("--executor slurm needs --slurm-partition")
-            job = submit_to_slurm(config, partition=slurm_partition, time=slurm_time, qos=slurm_qos,
-                                  cpus_per_task=slurm_cpus_per_task, mem_per_cpu_gb=slurm_mem_per_cpu_gb)  # fmt: skip
+            job = submit_to_slurm(
+                config,
+                partition=slurm_partition,
+                time=slurm_time,
+                qos=slurm_qos,
+                cpus_per_task=slurm_cpus_per_task,
+                mem_per_cpu_gb=slurm_mem_per_cpu_gb,
+            )
             click.echo(f"submitted to Slurm; job {job} writes {config.output}/manifest.json when every task is done")
             return
         manifest = run_prepare(config)
@@ -95,24 +131,36 @@ def prepare_summary(manifest: dict, output: str, seconds: float) -> str:
     lines = [f"\nmeco prepare: {output}", f"  documents in       {docs['in']:>12,}"]
     for split, variants in manifest["splits"].items():
         for variant, v in variants.items():
-            lines.append(f"  {split + '/' + variant:<18} {v['documents']:>12,} docs {v['tokens']:>14,} tokens "
-                         f"{v['target_tokens']:>14,} targets")  # fmt: skip
-    for title, counts in (("without metadata", docs["without_metadata"]), ("skipped", docs["skipped"]),
-                          ("repaired", docs["repaired"])):  # fmt: skip
+            lines.append(
+                f"  {split + '/' + variant:<18} {v['documents']:>12,} docs {v['tokens']:>14,} tokens "
+                f"{v['target_tokens']:>14,} targets"
+            )
+    for title, counts in (
+        ("without metadata", docs["without_metadata"]),
+        ("skipped", docs["skipped"]),
+        ("repaired", docs["repaired"]),
+    ):
         total = sum(counts.values())
         detail = ", ".join(f"{reason} {n:,}" for reason, n in counts.items())
         lines.append(f"  {title:<18} {total:>12,}" + (f"  ({detail})" if detail else ""))
     lines.append(f"  tokenizer          {manifest['tokenizer']['name']} ({manifest['token_dtype']})")
-    lines.append(f"  throughput         {manifest['document_tokens'] / max(seconds, 1e-9):>12,.0f} tokens/s "
-                 f"({seconds:.1f} s wall, resumed tasks included)")  # fmt: skip
+    lines.append(
+        f"  throughput         {manifest['document_tokens'] / max(seconds, 1e-9):>12,.0f} tokens/s "
+        f"({seconds:.1f} s wall, resumed tasks included)"
+    )
     return "\n".join(lines)
 
 
 @main.command("export-shards")
 @click.argument("data", type=click.Path(file_okay=False))
 @click.argument("out", type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["megatron", "olmo"]), required=True,
-              help="megatron: .bin/.idx indexed datasets (loss masks as <name>_loss); olmo: token arrays and label masks.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["megatron", "olmo"]),
+    required=True,
+    help="megatron: .bin/.idx indexed datasets (loss masks as <name>_loss); olmo: token arrays and label masks.",
+)
 @click.option("--copy", is_flag=True, help="olmo: copy the shard files instead of symlinking them.")
 def export_shards(data, out, fmt, copy):
     """Write the prepared folder DATA in another trainer's layout into the new folder OUT (no re-tokenizing)."""
@@ -128,17 +176,33 @@ def export_shards(data, out, fmt, copy):
 
 @main.command("inspect")
 @click.argument("data", type=click.Path(file_okay=False))
-@click.option("--sample", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Conditioned documents (spread evenly) whose prefixes are decoded for the metadata counts.")
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Metadata values listed per key (0: all).")
-@click.option("--doc", type=click.IntRange(min=0), default=0, show_default=True,
-              help="The train/conditioned document shown decoded.")
-@click.option("--show-tokens", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Tokens of that document shown.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Conditioned documents (spread evenly) whose prefixes are decoded for the metadata counts.",
+)
+@click.option(
+    "--top", type=click.IntRange(min=0), default=10, show_default=True, help="Metadata values listed per key (0: all)."
+)
+@click.option(
+    "--doc",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The train/conditioned document shown decoded.",
+)
+@click.option(
+    "--show-tokens", type=click.IntRange(min=1), default=200, show_default=True, help="Tokens of that document shown."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
-              help="Also save document lengths and top metadata values as a PNG (needs the `plot` extra).")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    help="Also save document lengths and top metadata values as a PNG (needs the `plot` extra).",
+)
 def inspect_command(data, sample, top, doc, show_tokens, as_json, plot_path):
     """Counts, tokenizer, top metadata values and a decoded sample of the prepared folder DATA."""
     import json

@@ -39,15 +39,23 @@ def mark_masked(tokens: np.ndarray, loss: np.ndarray, decode, style: bool = Fals
     return "".join(parts)
 
 
-def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc: int = 0, show_tokens: int = 200) -> dict:
+def inspect_data(
+    root: str | os.PathLike, sample: int = 1000, top: int = 10, doc: int = 0, show_tokens: int = 200
+) -> dict:
     from .tokenizer import load_recorded_tokenizer
 
     manifest = read_manifest(root)
     tokenizer = load_recorded_tokenizer(manifest["tokenizer"])
     splits = {
-        split: {variant: {"documents": v["documents"], "tokens": v["tokens"], "target_tokens": v["target_tokens"],
-                          "masked_fraction": 1 - v["target_tokens"] / v["tokens"] if v["tokens"] else 0.0}  # fmt: skip
-                for variant, v in variants.items()}
+        split: {
+            variant: {
+                "documents": v["documents"],
+                "tokens": v["tokens"],
+                "target_tokens": v["target_tokens"],
+                "masked_fraction": 1 - v["target_tokens"] / v["tokens"] if v["tokens"] else 0.0,
+            }
+            for variant, v in variants.items()
+        }
         for split, variants in manifest["splits"].items()
     }
     conditioned = Shards.open(root, "conditioned")
@@ -65,34 +73,48 @@ def inspect_data(root: str | os.PathLike, sample: int = 1000, top: int = 10, doc
         "token_dtype": manifest["token_dtype"],
         "vocab_size": manifest["vocab_size"],
         "splits": splits,
-        "metadata": {"sampled_documents": len(indices),
-                     "values": {k: c.most_common(top or None) for k, c in values.items()}},  # fmt: skip
+        "metadata": {
+            "sampled_documents": len(indices),
+            "values": {k: c.most_common(top or None) for k, c in values.items()},
+        },
     }
     if doc and not 0 <= doc < len(conditioned):  # the default 0 of an empty folder just shows no sample
-        raise ValueError(f"--doc {doc}: {root}'s train/conditioned holds {len(conditioned):,} documents, numbered from 0")
+        raise ValueError(
+            f"--doc {doc}: {root}'s train/conditioned holds {len(conditioned):,} documents, numbered from 0"
+        )
     if doc < len(conditioned):
         tokens, loss = (a[:show_tokens] for a in conditioned.document(doc))
-        report["sample"] = {"document": doc, "tokens": len(tokens), "marked": mark_masked(tokens, loss, tokenizer.decode),
-                            "styled": mark_masked(tokens, loss, tokenizer.decode, style=True)}  # fmt: skip
+        report["sample"] = {
+            "document": doc,
+            "tokens": len(tokens),
+            "marked": mark_masked(tokens, loss, tokenizer.decode),
+            "styled": mark_masked(tokens, loss, tokenizer.decode, style=True),
+        }
     return report
 
 
 def format_report(report: dict) -> str:
-    lines = [f"meco inspect: {report['data']}",
-             f"  tokenizer  {report['tokenizer']} ({report['token_dtype']} tokens, vocabulary {report['vocab_size']:,})",
-             f"  {'split/variant':<18} {'documents':>10} {'tokens':>14} {'target tokens':>14} {'masked':>8}"]  # fmt: skip
+    lines = [
+        f"meco inspect: {report['data']}",
+        f"  tokenizer  {report['tokenizer']} ({report['token_dtype']} tokens, vocabulary {report['vocab_size']:,})",
+        f"  {'split/variant':<18} {'documents':>10} {'tokens':>14} {'target tokens':>14} {'masked':>8}",
+    ]
     for split, variants in report["splits"].items():
         for variant, v in variants.items():
-            lines.append(f"  {split + '/' + variant:<18} {v['documents']:>10,} {v['tokens']:>14,} "
-                         f"{v['target_tokens']:>14,} {v['masked_fraction']:>8.2%}")  # fmt: skip
+            lines.append(
+                f"  {split + '/' + variant:<18} {v['documents']:>10,} {v['tokens']:>14,} "
+                f"{v['target_tokens']:>14,} {v['masked_fraction']:>8.2%}"
+            )
     meta = report["metadata"]
     lines.append(f"  metadata values in {meta['sampled_documents']:,} sampled conditioned documents:")
     for key, counts in meta["values"].items():
         lines += [f"    {key}: {value}  {n:,}" for value, n in counts]
     if "sample" in report:
         s = report["sample"]
-        lines += [f"  document {s['document']} of train/conditioned, first {s['tokens']} tokens, untrained ones in [brackets]:",
-                  s["styled"]]  # fmt: skip
+        lines += [
+            f"  document {s['document']} of train/conditioned, first {s['tokens']} tokens, untrained ones in [brackets]:",
+            s["styled"],
+        ]
     return "\n".join(lines)
 
 
@@ -112,7 +134,9 @@ def plot(root: str | os.PathLike, report: dict, path: str | os.PathLike) -> None
     lengths_ax.legend()
     key, counts = next(iter(report["metadata"]["values"].items()), ("metadata", []))
     values_ax.barh([v for v, _ in counts][::-1], [n for _, n in counts][::-1])
-    values_ax.set(xlabel=f"documents (of {report['metadata']['sampled_documents']:,} sampled)", title=f"top {key} values")
+    values_ax.set(
+        xlabel=f"documents (of {report['metadata']['sampled_documents']:,} sampled)", title=f"top {key} values"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

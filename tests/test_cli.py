@@ -21,7 +21,10 @@ from tests.conftest import DATA_SAMPLES
         (["prepare", "--source", "pile"], "Invalid value for '--source'"),
         (["prepare", "--metadata", "colour"], "choose from host, domain"),
         (["prepare", "--metadata", "topic"], "--metadata topic and --topic-model go together"),
-        (["prepare", "--template", "Site: {domain}\\n\\n"], "names ['domain'], which are not among --metadata ['host']"),
+        (
+            ["prepare", "--template", "Site: {domain}\\n\\n"],
+            "names ['domain'], which are not among --metadata ['host']",
+        ),
         (["prepare", "--tokenizer", "./nope/tokenizer.json"], "no such file"),
         (["prepare", "--tasks", "0"], "--tasks 0: must be at least 1"),
         (["prepare", "--workers", "0"], "--workers 0: must be at least 1"),
@@ -41,7 +44,9 @@ def test_bad_options_fail_before_any_work(tmp_path, args, message):
 def test_topic_model_that_fails_to_load_is_an_error_up_front(tmp_path):
     bad = tmp_path / "model.bin"
     bad.write_bytes(b"not a fasttext model")
-    result = CliRunner().invoke(main, ["prepare", "-m", "host,topic", "--topic-model", str(bad), "-o", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["prepare", "-m", "host,topic", "--topic-model", str(bad), "-o", str(tmp_path / "o")]
+    )
     assert result.exit_code != 0 and "cannot be loaded by fastText" in result.output
     assert not (tmp_path / "o").exists()
 
@@ -49,9 +54,18 @@ def test_topic_model_that_fails_to_load_is_an_error_up_front(tmp_path):
 def test_default_run_prepares_the_shipped_samples_offline(tmp_path, tokenizer):
     if not (DATA_SAMPLES / "c4").is_dir():
         pytest.skip("data_samples/ not generated")
-    offline = {"HF_HUB_OFFLINE": "1", "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty-cache"), "https_proxy": "http://127.0.0.1:9"}
-    result = subprocess.run([sys.executable, "-m", "meco.cli", "prepare"], cwd=tmp_path, capture_output=True, text=True,
-                            env=os.environ | offline)  # fmt: skip
+    offline = {
+        "HF_HUB_OFFLINE": "1",
+        "TIKTOKEN_CACHE_DIR": str(tmp_path / "empty-cache"),
+        "https_proxy": "http://127.0.0.1:9",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "meco.cli", "prepare"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=os.environ | offline,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((tmp_path / "meco-data" / "manifest.json").read_text())
     docs = manifest["documents"]
@@ -66,11 +80,17 @@ def test_slurm_executor_runs_the_same_pipeline(tmp_path, shared_data):
     from pathlib import Path
 
     c4 = str(shared_data / "c4")
-    env = os.environ | {"PATH": f"{Path(__file__).parent / 'fake_slurm'}:{os.environ['PATH']}",
-                        "FAKE_SLURM_COUNTER": str(tmp_path / "jobs")}  # fmt: skip
+    env = os.environ | {
+        "PATH": f"{Path(__file__).parent / 'fake_slurm'}:{os.environ['PATH']}",
+        "FAKE_SLURM_COUNTER": str(tmp_path / "jobs"),
+    }
     cmd = [sys.executable, "-m", "meco.cli", "prepare", c4, "--tasks", "2"]
-    slurm = subprocess.run([*cmd, "-o", str(tmp_path / "slurm"), "--executor", "slurm", "--slurm-partition", "cpu"],
-                           env=env, capture_output=True, text=True)  # fmt: skip
+    slurm = subprocess.run(
+        [*cmd, "-o", str(tmp_path / "slurm"), "--executor", "slurm", "--slurm-partition", "cpu"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert slurm.returncode == 0, slurm.stderr[-3000:]
     assert "submitted to Slurm" in slurm.stdout
     script = (tmp_path / "slurm" / "logs" / "tokenize" / "launch_script.slurm").read_text()

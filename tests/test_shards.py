@@ -20,7 +20,11 @@ def test_reader_lengths_match_the_manifest(prepared_shared):
     for variant in ("conditioned", "cooldown"):
         shards = Shards.open(prepared_shared, variant, verify=True)
         entry = manifest["splits"]["train"][variant]
-        assert (len(shards), shards.num_tokens, int(shards.lengths().sum())) == (entry["documents"], entry["tokens"], entry["tokens"])
+        assert (len(shards), shards.num_tokens, int(shards.lengths().sum())) == (
+            entry["documents"],
+            entry["tokens"],
+            entry["tokens"],
+        )
         last, j = shards.locate(len(shards) - 1)
         assert (last is shards.files[-1], j) == (True, len(last) - 1)
 
@@ -58,7 +62,10 @@ def test_read_and_windows_follow_the_concatenated_stream(prepared_shared):
     loss = np.concatenate([np.fromfile(str(f.path) + ".loss", np.uint8) for f in shards.files])
     boundary = len(shards.files[0].tokens)
     tokens, mask = shards.read(boundary - 3, boundary + 2)
-    assert (tokens.tolist(), mask.tolist()) == (stream[boundary - 3 : boundary + 2].tolist(), loss[boundary - 3 : boundary + 2].tolist())
+    assert (tokens.tolist(), mask.tolist()) == (
+        stream[boundary - 3 : boundary + 2].tolist(),
+        loss[boundary - 3 : boundary + 2].tolist(),
+    )
     windows = shards.windows(1000)
     assert len(windows) == (len(stream) - 1) // 1000
     for i in range(len(windows)):
@@ -67,7 +74,9 @@ def test_read_and_windows_follow_the_concatenated_stream(prepared_shared):
         np.testing.assert_array_equal(target_ids, stream[i * 1000 + 1 : i * 1000 + 1001])
         assert target_mask.dtype == bool
         np.testing.assert_array_equal(target_mask, loss[i * 1000 + 1 : i * 1000 + 1001] == 1)
-    with pytest.raises(IndexError, match=f"window {len(windows)} out of range for {len(windows)} windows of 1000 tokens"):
+    with pytest.raises(
+        IndexError, match=f"window {len(windows)} out of range for {len(windows)} windows of 1000 tokens"
+    ):
         windows[len(windows)]
     with pytest.raises(IndexError, match=f"tokens \\[0, {len(stream) + 1}\\) out of range for {len(stream)} tokens"):
         shards.read(0, len(stream) + 1)

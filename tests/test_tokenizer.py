@@ -9,7 +9,10 @@ from tests.corpus import read_texts
 def test_default_tokenizer_is_offline_cl100k_with_verified_checksum(tokenizer):
     assert (tokenizer.name, tokenizer.kind, tokenizer.vocab_size) == ("cl100k_base", "tiktoken", 100277)
     assert (tokenizer.bos_id, tokenizer.eos_id, tokenizer.sha256) == (None, 100257, CL100K_SHA256)
-    assert tokenizer.encode_batch(["Hello world", "URL: en.wikipedia.org\n\n"]) == [[9906, 1917], [3222, 25, 665, 34466, 2726, 271]]
+    assert tokenizer.encode_batch(["Hello world", "URL: en.wikipedia.org\n\n"]) == [
+        [9906, 1917],
+        [3222, 25, 665, 34466, 2726, 271],
+    ]
 
 
 def test_special_token_text_in_a_document_stays_text(tokenizer, tokenizer_json):
@@ -31,7 +34,9 @@ def test_tokenizer_config_beside_the_file_names_bos_and_eos(tmp_path, tokenizer_
     folder = tmp_path / "tok"
     folder.mkdir()
     (folder / "tokenizer.json").write_bytes(tokenizer_json.read_bytes())
-    (folder / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<|fim_prefix|>", "eos_token": {"content": "<|endoftext|>"}}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"bos_token": "<|fim_prefix|>", "eos_token": {"content": "<|endoftext|>"}})
+    )
     tok = load_tokenizer(str(folder))
     assert (tok.bos_id, tok.eos_id) == (100258, 100257)
 

@@ -29,7 +29,7 @@ def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict:
         for k, size in enumerate(shard_sizes):
             writer = ShardWriter(get_datafolder(str(folder)), f"{k:05d}.ds", np.dtype("<u2"), "synthetic")
             toks, masks, lens = [], [], []
-            for prefix, body in docs[start:start + size]:
+            for prefix, body in docs[start : start + size]:
                 p = prefix if variant == "conditioned" else prefix[:0]
                 toks.append(np.concatenate([p, body, [EOS]]))
                 masks.append(np.concatenate([np.zeros(len(p)), np.ones(len(body) + 1)]))
@@ -46,10 +46,19 @@ def make_prepared(root: Path, n_train: int = 60, n_val: int = 8) -> Path:
     """Train documents in two shards (so lookups cross a shard boundary), val in one."""
     root = Path(root)
     train = synthetic_docs(n_train, seed=1)
-    manifest = {"format": FORMAT, "version": VERSION, "vocab_size": VOCAB, "token_size": 2, "token_dtype": "uint16",
-                "bos_id": None, "eos_id": EOS,
-                "splits": {"train": write_split(root, "train", train, [n_train // 2, n_train - n_train // 2]),
-                           "val": write_split(root, "val", synthetic_docs(n_val, seed=2), [n_val])}}  # fmt: skip
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "vocab_size": VOCAB,
+        "token_size": 2,
+        "token_dtype": "uint16",
+        "bos_id": None,
+        "eos_id": EOS,
+        "splits": {
+            "train": write_split(root, "train", train, [n_train // 2, n_train - n_train // 2]),
+            "val": write_split(root, "val", synthetic_docs(n_val, seed=2), [n_val]),
+        },
+    }
     (root / "manifest.json").write_text(json.dumps(manifest))
     return root
 

@@ -35,7 +35,9 @@ def source_shards(root: str | os.PathLike, out: str | os.PathLike) -> tuple[dict
             for f in entry["files"]:
                 if f["documents"]:
                     shard = ShardFile.open(variant_dir(root, split, variant) / f["name"], dtype, f)
-                    shards.append(SourceShard(split, variant, shard, variant_dir(out, split, variant), Path(f["name"]).stem))
+                    shards.append(
+                        SourceShard(split, variant, shard, variant_dir(out, split, variant), Path(f["name"]).stem)
+                    )
     return manifest, shards
 
 

@@ -61,7 +61,10 @@ def export_megatron(root, out) -> str:
         prefixes[s.variant, s.split].append(str(prefix))
     lines = [f"Megatron-LM indexed datasets ({dtype.name} tokens, loss masks as {LOSS_SUFFIX}) in {out}:"]
     for variant in dict.fromkeys(v for v, _ in prefixes):
-        flags = [f"--{'train' if split == 'train' else 'valid'}-data-path {' '.join(prefixes[variant, split])}"
-                 for split in ("train", "val") if prefixes[variant, split]]  # fmt: skip
+        flags = [
+            f"--{'train' if split == 'train' else 'valid'}-data-path {' '.join(prefixes[variant, split])}"
+            for split in ("train", "val")
+            if prefixes[variant, split]
+        ]
         lines.append(f"  {variant}: {' '.join(flags)}")
     return "\n".join(lines)

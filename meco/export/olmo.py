@@ -39,9 +39,11 @@ def export_olmo(root, out, copy: bool = False) -> str:
 
 def olmo_config(manifest: dict, paths: dict, work_dir: str, sequence_length: int = 2048) -> str:
     """Python source defining `datasets[(split, variant)]` as `NumpyFSLDatasetConfig`s over the export."""
-    tokenizer = (f"TokenizerConfig(vocab_size={manifest['vocab_size']}, eos_token_id={manifest['eos_id']}, "
-                 f"pad_token_id={manifest['eos_id']}, bos_token_id={manifest['bos_id']}, "
-                 f"identifier={manifest['tokenizer']['name']!r})")  # fmt: skip
+    tokenizer = (
+        f"TokenizerConfig(vocab_size={manifest['vocab_size']}, eos_token_id={manifest['eos_id']}, "
+        f"pad_token_id={manifest['eos_id']}, bos_token_id={manifest['bos_id']}, "
+        f"identifier={manifest['tokenizer']['name']!r})"
+    )
     lines = [
         "from olmo_core.data import NumpyDatasetDType, NumpyFSLDatasetConfig, TokenizerConfig",
         "",

@@ -7,10 +7,17 @@ import json
 import click
 
 CKPT_HELP = "CKPT: a training output folder (its newest checkpoint) or one checkpoints/step-XXXXXXX folder."
-data_option = click.option("--data", type=click.Path(file_okay=False),
-                           help="Prepared folder for the manifest (tokenizer, template). [default: the run's]")  # fmt: skip
-metadata_option = click.option("--metadata", "-m", multiple=True,
-                               help="Metadata VALUE, or kind=VALUE, filling the manifest's template (repeatable).")  # fmt: skip
+data_option = click.option(
+    "--data",
+    type=click.Path(file_okay=False),
+    help="Prepared folder for the manifest (tokenizer, template). [default: the run's]",
+)
+metadata_option = click.option(
+    "--metadata",
+    "-m",
+    multiple=True,
+    help="Metadata VALUE, or kind=VALUE, filling the manifest's template (repeatable).",
+)
 
 
 def _load(ckpt, data, **kw):
@@ -50,11 +57,23 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
 @data_option
 @metadata_option
 @click.option("--split", type=click.Choice(["val", "train"]), default="val", show_default=True)
-@click.option("--max-docs", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="First documents of the split (0: all).")
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Metadata values listed (0: all).")
-@click.option("--context", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Tokens per sequence; longer documents are cut (0: the training seq_len).")
+@click.option(
+    "--max-docs",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="First documents of the split (0: all).",
+)
+@click.option(
+    "--top", type=click.IntRange(min=0), default=10, show_default=True, help="Metadata values listed (0: all)."
+)
+@click.option(
+    "--context",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Tokens per sequence; longer documents are cut (0: the training seq_len).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):
     """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata."""
@@ -79,5 +98,7 @@ def export_model_command(ckpt, out, data):
         path = export_model(_load(ckpt, data), out)
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from e
-    click.echo(f"exported {path}: LlamaForCausalLM.from_pretrained({str(path)!r}); "
-               f"lm_eval --model hf --model_args pretrained={path} --tasks ...")  # fmt: skip
+    click.echo(
+        f"exported {path}: LlamaForCausalLM.from_pretrained({str(path)!r}); "
+        f"lm_eval --model hf --model_args pretrained={path} --tasks ..."
+    )

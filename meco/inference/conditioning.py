@@ -24,8 +24,10 @@ def metadata_values(values: list[str], kinds: list[str]) -> dict[str, str]:
             plain.append(v)
     free = [k for k in kinds if k not in named]
     if len(plain) > len(free):
-        raise InferenceError(f"--metadata {values}: {len(plain)} unnamed values but only {free} left to fill "
-                             f"(the model was trained with kinds {kinds})")  # fmt: skip
+        raise InferenceError(
+            f"--metadata {values}: {len(plain)} unnamed values but only {free} left to fill "
+            f"(the model was trained with kinds {kinds})"
+        )
     return named | dict(zip(free, plain, strict=False))  # fewer values than kinds leave the rest empty
 
 
@@ -35,7 +37,9 @@ def prefix_ids(loaded: Loaded, values: list[str]) -> list[int]:
     if not values:
         return bos
     if loaded.template is None:
-        raise InferenceError(f"{loaded.data / 'manifest.json'}: records no metadata template; --metadata cannot be rendered")
+        raise InferenceError(
+            f"{loaded.data / 'manifest.json'}: records no metadata template; --metadata cannot be rendered"
+        )
     text = loaded.template.render(metadata_values(values, loaded.kinds))
     if not text:
         raise InferenceError(f"--metadata {values}: fills none of the template's fields {loaded.template.fields}")

@@ -20,7 +20,9 @@ class KVCache:
     def __init__(self, model: Transformer, batch: int, max_len: int):
         cfg = model.cfg
         if max_len > model.rope_cos.shape[0]:
-            raise ValueError(f"a cache of {max_len} positions is longer than the model's rotary tables ({model.rope_cos.shape[0]})")
+            raise ValueError(
+                f"a cache of {max_len} positions is longer than the model's rotary tables ({model.rope_cos.shape[0]})"
+            )
         shape = (cfg.n_layers, batch, cfg.n_kv_heads, max_len, cfg.head_dim)
         self.k, self.v = torch.zeros(shape), torch.zeros(shape)
         self.length = 0
@@ -39,7 +41,10 @@ def forward_cached(model: Transformer, tokens: torch.Tensor, cache: KVCache) -> 
     """Logits (B, T, vocab) of `tokens` (B, T) following the cached positions; extends the cache by T."""
     B, T = tokens.shape
     start = cache.length
-    cos, sin = model.rope_cos[start : start + T].expand(B, 1, T, -1), model.rope_sin[start : start + T].expand(B, 1, T, -1)
+    cos, sin = (
+        model.rope_cos[start : start + T].expand(B, 1, T, -1),
+        model.rope_sin[start : start + T].expand(B, 1, T, -1),
+    )
     x = model.embed(tokens)
     for i, layer in enumerate(model.layers):
         x = x + _attend(layer.attn, layer.attn_norm(x), cos, sin, cache, i)
@@ -69,8 +74,15 @@ def next_token(logits: torch.Tensor, sampling: Sampling, generator: torch.Genera
     return int(torch.multinomial(logits.softmax(-1), 1, generator=generator))
 
 
-def generate(model: Transformer, context: list[int], max_new_tokens: int, sampling: Sampling, eos_id: int | None,
-             allowed: torch.Tensor | None = None, seed: int = 0) -> list[int]:  # fmt: skip
+def generate(
+    model: Transformer,
+    context: list[int],
+    max_new_tokens: int,
+    sampling: Sampling,
+    eos_id: int | None,
+    allowed: torch.Tensor | None = None,
+    seed: int = 0,
+) -> list[int]:
     """New token ids after `context`, stopping after EOS (kept) or `max_new_tokens`.
     `allowed` (vocab,) bool masks out embedding rows the tokenizer has no token for."""
     if not context:

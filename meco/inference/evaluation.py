@@ -24,15 +24,20 @@ from .loading import InferenceError, Loaded, ensure_positions
 NO_METADATA = "(none)"
 
 
-def conditions(cond: np.ndarray, cool: np.ndarray, cool_loss: np.ndarray, has_bos: bool, chosen: list[int] | None,
-               context: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+def conditions(
+    cond: np.ndarray, cool: np.ndarray, cool_loss: np.ndarray, has_bos: bool, chosen: list[int] | None, context: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Token sequences and target masks per condition for one document, and its true prefix ids."""
     nb = int(has_bos)
     body, body_mask = cool[nb:], cool_loss[nb:].astype(bool)
     true = cond[nb : len(cond) - len(body)]
     if not np.array_equal(cond[len(cond) - len(body) :], body):
-        raise InferenceError("the conditioned and cooldown variants disagree on a document's tokens: not document-aligned")
-    prefixes = {"unconditional": cond[:0], "true": true} | ({"chosen": np.asarray(chosen, cond.dtype)} if chosen is not None else {})
+        raise InferenceError(
+            "the conditioned and cooldown variants disagree on a document's tokens: not document-aligned"
+        )
+    prefixes = {"unconditional": cond[:0], "true": true} | (
+        {"chosen": np.asarray(chosen, cond.dtype)} if chosen is not None else {}
+    )
     keep = max(context + 1 - nb - max(len(p) for p in prefixes.values()), 1)
     body, body_mask = body[:keep], body_mask[:keep].copy()
     if not nb:
@@ -56,8 +61,14 @@ def token_losses(model, tokens: dict[str, np.ndarray], masks: dict[str, np.ndarr
     return {c: (float(losses[i][target[i, 1:]].sum()), int(target[i, 1:].sum())) for i, c in enumerate(names)}
 
 
-def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = None, max_docs: int = 1000, top: int = 10,
-             context: int = 0) -> dict:  # fmt: skip
+def evaluate(
+    loaded: Loaded,
+    split: str = "val",
+    metadata: list[str] | None = None,
+    max_docs: int = 1000,
+    top: int = 10,
+    context: int = 0,
+) -> dict:
     """Loss per condition over the first `max_docs` documents of `split` (0: all), overall and per value of the
     template's first metadata kind (`host`), the `top` most frequent values listed (0: all). Sequences hold
     at most `context` + 1 tokens (0: the training seq_len)."""
@@ -73,7 +84,9 @@ def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = No
     for i in range(n):
         (ct, _), (kt, kl) = cond.document(i), cool.document(i)
         tokens, masks, true = conditions(ct, kt, kl, loaded.manifest["bos_id"] is not None, chosen, context)
-        group = loaded.template.parse(loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
+        group = (
+            loaded.template.parse(loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
+        )
         for c, (loss, count) in token_losses(loaded.model, tokens, masks).items():
             for g in ("all", group):
                 totals[g][c][0] += loss
@@ -82,21 +95,40 @@ def evaluate(loaded: Loaded, split: str = "val", metadata: list[str] | None = No
 
     def summary(group: dict) -> dict:
         first = next(iter(group.values()))
-        return {"documents": first[2], "targets": first[1], "loss": {c: s / max(t, 1) for c, (s, t, _) in group.items()}}
+        return {
+            "documents": first[2],
+            "targets": first[1],
+            "loss": {c: s / max(t, 1) for c, (s, t, _) in group.items()},
+        }
 
-    groups = sorted(((g, summary(v)) for g, v in totals.items() if g != "all"), key=lambda x: (-x[1]["documents"], x[0]))
-    return {"checkpoint": str(loaded.path), "data": str(loaded.data), "split": split, "context": context, "metadata": list(metadata or []),
-            "chosen_prefix": loaded.tokenizer.decode(chosen) if chosen is not None else None, **summary(totals["all"]),
-            "by": key, "groups": [{"value": g, **s} for g, s in (groups[:top] if top > 0 else groups)]}  # fmt: skip
+    groups = sorted(
+        ((g, summary(v)) for g, v in totals.items() if g != "all"), key=lambda x: (-x[1]["documents"], x[0])
+    )
+    return {
+        "checkpoint": str(loaded.path),
+        "data": str(loaded.data),
+        "split": split,
+        "context": context,
+        "metadata": list(metadata or []),
+        "chosen_prefix": loaded.tokenizer.decode(chosen) if chosen is not None else None,
+        **summary(totals["all"]),
+        "by": key,
+        "groups": [{"value": g, **s} for g, s in (groups[:top] if top > 0 else groups)],
+    }
 
 
 def format_report(report: dict) -> str:
     names = list(report["loss"])
-    lines = [f"meco eval: {report['checkpoint']} on {report['data']} ({report['split']}): {report['documents']:,} documents, "
-             f"{report['targets']:,} target tokens in every condition"]  # fmt: skip
+    lines = [
+        f"meco eval: {report['checkpoint']} on {report['data']} ({report['split']}): {report['documents']:,} documents, "
+        f"{report['targets']:,} target tokens in every condition"
+    ]
     if report["chosen_prefix"] is not None:
         lines.append(f"chosen prefix: {report['chosen_prefix']!r}")
     lines.append(f"{'':<32}{'docs':>8}{'targets':>10}" + "".join(f"{c:>15}" for c in names))
     for label, row in [("all", report), *((f"{report['by']} {g['value']}", g) for g in report["groups"])]:
-        lines.append(f"{label[:31]:<32}{row['documents']:>8,}{row['targets']:>10,}" + "".join(f"{row['loss'][c]:>15.4f}" for c in names))
+        lines.append(
+            f"{label[:31]:<32}{row['documents']:>8,}{row['targets']:>10,}"
+            + "".join(f"{row['loss'][c]:>15.4f}" for c in names)
+        )
     return "\n".join(lines)

@@ -36,11 +36,20 @@ def allowed_ids(tokenizer: TextTokenizer, rows: int) -> torch.Tensor:
     return mask
 
 
-def complete(loaded: Loaded, prompt: str, metadata: list[str], sampling: Sampling, max_new_tokens: int, seed: int) -> Completion:
+def complete(
+    loaded: Loaded, prompt: str, metadata: list[str], sampling: Sampling, max_new_tokens: int, seed: int
+) -> Completion:
     tok = loaded.tokenizer
     prefix = prefix_ids(loaded, metadata)
     prompt_ids = tok.encode_batch([prompt])[0] if prompt else []
     ensure_positions(loaded.model, len(prefix) + len(prompt_ids) + max_new_tokens)
-    new = generate(loaded.model, prefix + prompt_ids, max_new_tokens, sampling, tok.eos_id,
-                   allowed_ids(tok, loaded.config.vocab_size), seed)  # fmt: skip
+    new = generate(
+        loaded.model,
+        prefix + prompt_ids,
+        max_new_tokens,
+        sampling,
+        tok.eos_id,
+        allowed_ids(tok, loaded.config.vocab_size),
+        seed,
+    )
     return Completion(prefix, prompt_ids, new)

@@ -47,21 +47,40 @@ def hf_state_dict(loaded: Loaded) -> dict[str, torch.Tensor]:
                 t = interleaved_to_halves(t, cfg.n_heads if rest == "attn.wq.weight" else cfg.n_kv_heads)
             out[f"model.layers.{i}.{NAMES[rest]}"] = t
         else:
-            out[{"embed.weight": "model.embed_tokens.weight", "norm.weight": "model.norm.weight", "output.weight": "lm_head.weight"}[name]] = t
+            out[
+                {
+                    "embed.weight": "model.embed_tokens.weight",
+                    "norm.weight": "model.norm.weight",
+                    "output.weight": "lm_head.weight",
+                }[name]
+            ] = t
     return {k: v.detach().contiguous() for k, v in out.items()}
 
 
 def hf_config(loaded: Loaded) -> dict:
     cfg, m = loaded.config, loaded.manifest
     return {
-        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": cfg.vocab_size,
-        "hidden_size": cfg.dim, "intermediate_size": cfg.ffn_dim, "num_hidden_layers": cfg.n_layers,
-        "num_attention_heads": cfg.n_heads, "num_key_value_heads": cfg.n_kv_heads, "head_dim": cfg.head_dim,
-        "hidden_act": "silu", "rms_norm_eps": cfg.norm_eps, "rope_theta": cfg.rope_theta,
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "vocab_size": cfg.vocab_size,
+        "hidden_size": cfg.dim,
+        "intermediate_size": cfg.ffn_dim,
+        "num_hidden_layers": cfg.n_layers,
+        "num_attention_heads": cfg.n_heads,
+        "num_key_value_heads": cfg.n_kv_heads,
+        "head_dim": cfg.head_dim,
+        "hidden_act": "silu",
+        "rms_norm_eps": cfg.norm_eps,
+        "rope_theta": cfg.rope_theta,
         "rope_parameters": {"rope_type": "default", "rope_theta": cfg.rope_theta},
-        "max_position_embeddings": loaded.seq_len, "tie_word_embeddings": False, "attention_bias": False,
-        "mlp_bias": False, "bos_token_id": m["bos_id"], "eos_token_id": m["eos_id"], "torch_dtype": "float32",
-    }  # fmt: skip
+        "max_position_embeddings": loaded.seq_len,
+        "tie_word_embeddings": False,
+        "attention_bias": False,
+        "mlp_bias": False,
+        "bos_token_id": m["bos_id"],
+        "eos_token_id": m["eos_id"],
+        "torch_dtype": "float32",
+    }
 
 
 def write_tokenizer(loaded: Loaded, out: Path) -> None:
@@ -74,9 +93,14 @@ def write_tokenizer(loaded: Loaded, out: Path) -> None:
     else:
         tok.backend.save(str(out / "tokenizer.json"))
     decode = lambda i: None if i is None else tok.decode([i])  # noqa: E731
-    config = {"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": decode(tok.bos_id), "eos_token": decode(tok.eos_id),
-              "model_max_length": loaded.seq_len, "clean_up_tokenization_spaces": False,
-              "split_special_tokens": True}  # fmt: skip  (special-token text in a document stays text, as in meco)
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": decode(tok.bos_id),
+        "eos_token": decode(tok.eos_id),
+        "model_max_length": loaded.seq_len,
+        "clean_up_tokenization_spaces": False,
+        "split_special_tokens": True,
+    }  # special-token text in a document stays text, as in meco
     (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
@@ -87,7 +111,9 @@ def export_model(loaded: Loaded, out: str | Path) -> Path:
     out = empty_output(out)
     save_file(hf_state_dict(loaded), str(out / "model.safetensors"), metadata={"format": "pt"})
     (out / "config.json").write_text(json.dumps(hf_config(loaded), indent=2) + "\n")
-    (out / "generation_config.json").write_text(json.dumps({"bos_token_id": loaded.manifest["bos_id"],
-                                                            "eos_token_id": loaded.manifest["eos_id"]}, indent=2) + "\n")  # fmt: skip
+    (out / "generation_config.json").write_text(
+        json.dumps({"bos_token_id": loaded.manifest["bos_id"], "eos_token_id": loaded.manifest["eos_id"]}, indent=2)
+        + "\n"
+    )
     write_tokenizer(loaded, out)
     return out

@@ -37,7 +37,9 @@ def resolve_checkpoint(path: str | Path) -> Path:
         return path
     found = checkpoint.latest(path)
     if found is None:
-        raise InferenceError(f"{path}: neither a checkpoint (state.json, model.pt) nor a run folder with checkpoints/step-*")
+        raise InferenceError(
+            f"{path}: neither a checkpoint (state.json, model.pt) nor a run folder with checkpoints/step-*"
+        )
     return found
 
 
@@ -81,8 +83,10 @@ def data_folder(ckpt: Path, state: dict, data: str | Path | None) -> Path:
         return Path(data)
     recorded = Path(state["config"]["data"])
     if not recorded.is_dir():
-        raise InferenceError(f"{ckpt / 'state.json'}: the run's data folder {recorded} is gone; pass --data with "
-                             "the prepared folder (its manifest gives the tokenizer and metadata template)")  # fmt: skip
+        raise InferenceError(
+            f"{ckpt / 'state.json'}: the run's data folder {recorded} is gone; pass --data with "
+            "the prepared folder (its manifest gives the tokenizer and metadata template)"
+        )
     return recorded
 
 
@@ -94,8 +98,10 @@ def load(ckpt: str | Path, data: str | Path | None = None, max_seq_len: int = 0)
     manifest = read_manifest(root)
     cfg = ModelConfig(**state["model"])
     if int(manifest["vocab_size"]) > cfg.vocab_size:
-        raise InferenceError(f"{root / 'manifest.json'}: a vocabulary of {manifest['vocab_size']:,} ids does not fit "
-                             f"the model's {cfg.vocab_size:,} embedding rows; --data names another tokenizer's folder")  # fmt: skip
+        raise InferenceError(
+            f"{root / 'manifest.json'}: a vocabulary of {manifest['vocab_size']:,} ids does not fit "
+            f"the model's {cfg.vocab_size:,} embedding rows; --data names another tokenizer's folder"
+        )
     model = Transformer(cfg, max(max_seq_len, int(state["config"]["seq_len"])))
     model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
     return Loaded(path=path, state=state, data=root, manifest=manifest, model=model.eval())

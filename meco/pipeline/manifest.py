@@ -64,7 +64,7 @@ def build_manifest(settings: dict, records: list[dict], counters: Counter) -> di
             }
 
     def by_reason(prefix: str) -> dict[str, int]:
-        return {k[len(prefix):]: int(v) for k, v in sorted(counters.items()) if k.startswith(prefix)}
+        return {k[len(prefix) :]: int(v) for k, v in sorted(counters.items()) if k.startswith(prefix)}
 
     written = sum(splits[s]["cooldown"]["documents"] for s in SPLITS)
     skipped = by_reason("skipped.")

@@ -101,9 +101,16 @@ class PrefixTemplate:
         """The values a rendered prefix holds, read back through the template's lines in order
         (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value
         are skipped."""
-        patterns = [re.compile("".join(re.escape(literal) + (f"(?P<{name}>.+)" if name else "")
-                                       for literal, name, _, _ in string.Formatter().parse(line)))
-                    for line in self.text.split("\n") if _field_names(line)]  # fmt: skip
+        patterns = [
+            re.compile(
+                "".join(
+                    re.escape(literal) + (f"(?P<{name}>.+)" if name else "")
+                    for literal, name, _, _ in string.Formatter().parse(line)
+                )
+            )
+            for line in self.text.split("\n")
+            if _field_names(line)
+        ]
         values, next_pattern = {}, 0
         for line in prefix.split("\n"):
             for i in range(next_pattern, len(patterns)):

@@ -118,8 +118,12 @@ def plan(config: PrepareConfig) -> PreparePlan:
 def save_or_check_settings(p: PreparePlan) -> None:
     """First run: record the settings and the input file lists. Later runs: they must be the same."""
     out = get_datafolder(p.config.output)
-    settings = {"config": p.config.shaping(), "inputs": [g.to_json() for g in p.groups], "tokenizer": p.tokenizer,
-                "template": p.template}  # fmt: skip
+    settings = {
+        "config": p.config.shaping(),
+        "inputs": [g.to_json() for g in p.groups],
+        "tokenizer": p.tokenizer,
+        "template": p.template,
+    }
     if out.exists(SETTINGS):
         with out.open(SETTINGS, "rt") as f:
             saved = json.load(f)
@@ -144,8 +148,16 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
         paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
         with out.open(paths_file, "wt") as f:
             f.write("".join(name + "\n" for name in group.files))
-        readers.append(build_reader(group, out.resolve_paths(paths_file), text_key=c.text_key, url_key=c.url_key,
-                                    max_chars=c.max_doc_chars, rank_offset=files_before))  # fmt: skip
+        readers.append(
+            build_reader(
+                group,
+                out.resolve_paths(paths_file),
+                text_key=c.text_key,
+                url_key=c.url_key,
+                max_chars=c.max_doc_chars,
+                rank_offset=files_before,
+            )
+        )
         files_before += len(group.files)
     topic = TopicClassifier(c.topic_model, c.topic_threshold, c.topic_labels) if c.topic_model else None
     pipeline = [
@@ -156,11 +168,16 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
     ]
     if executor_class is LocalPipelineExecutor:
         executor_kwargs.setdefault("workers", c.workers)
-    tokenize = executor_class(pipeline, tasks=c.tasks, logging_dir=out.resolve_paths("logs/tokenize"), **executor_kwargs)
+    tokenize = executor_class(
+        pipeline, tasks=c.tasks, logging_dir=out.resolve_paths("logs/tokenize"), **executor_kwargs
+    )
     manifest = executor_class(
-        [ManifestWriter(c.output)], tasks=1, logging_dir=out.resolve_paths("logs/manifest"), depends=tokenize,
+        [ManifestWriter(c.output)],
+        tasks=1,
+        logging_dir=out.resolve_paths("logs/manifest"),
+        depends=tokenize,
         **{k: v for k, v in executor_kwargs.items() if k != "workers"},
-    )  # fmt: skip
+    )
     return tokenize, manifest
 
 
@@ -173,8 +190,10 @@ def prepare(config: PrepareConfig) -> dict:
         manifest_executor.run()
     except Exception as e:  # whatever a task raised, the user needs the same pointer to its log
         logs = get_datafolder(config.output).resolve_paths("logs/tokenize/logs")
-        raise TaskFailed(f"a task failed: {type(e).__name__}: {e}\nsee the task logs in {logs}; finished tasks "
-                         "are kept, so rerunning the same command resumes") from e  # fmt: skip
+        raise TaskFailed(
+            f"a task failed: {type(e).__name__}: {e}\nsee the task logs in {logs}; finished tasks "
+            "are kept, so rerunning the same command resumes"
+        ) from e
     with get_datafolder(config.output).open(MANIFEST, "rt") as f:
         return json.load(f)
 

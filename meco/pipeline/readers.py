@@ -26,8 +26,9 @@ class CheckedRecords(BaseDiskReader):
     each would pile them all on the first tasks.
     """
 
-    def __init__(self, data_folder, *, url_key: str = "url", max_chars: int = 10_000_000, rank_offset: int = 0,
-                 **kwargs):  # fmt: skip
+    def __init__(
+        self, data_folder, *, url_key: str = "url", max_chars: int = 10_000_000, rank_offset: int = 0, **kwargs
+    ):
         super().__init__(data_folder, **kwargs)
         self.url_key, self.max_chars, self.rank_offset = url_key, max_chars, rank_offset
         self._warned: dict[str, int] = {}
@@ -124,12 +125,16 @@ class CheckedParquetReader(CheckedRecords):
         with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f) as pqf:
             present = set(pqf.schema_arrow.names)
             if self.text_key not in present:
-                raise ValueError(f"{filepath}: no {self.text_key!r} column (columns: {sorted(present)}); set --text-key")
+                raise ValueError(
+                    f"{filepath}: no {self.text_key!r} column (columns: {sorted(present)}); set --text-key"
+                )
             columns = [c for c in (self.text_key, self.url_key, self.id_key) if c in present]
             index = 0
             for batch in self.until_unreadable(pqf.iter_batches(batch_size=self.batch_size, columns=columns), filepath):
                 with self.track_time("batch"):
-                    documents = [self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())]
+                    documents = [
+                        self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())
+                    ]
                 index += batch.num_rows
                 yield from (d for d in documents if d is not None)
 

@@ -116,8 +116,9 @@ def _parquet_columns(folder: str, rel: str) -> set[str]:
         raise InputError(f"{folder}/{rel}: not a readable parquet file ({e})") from e
 
 
-def build_reader(group: InputGroup, paths_file: str, *, text_key: str | None, url_key: str | None,
-                 max_chars: int, rank_offset: int):  # fmt: skip
+def build_reader(
+    group: InputGroup, paths_file: str, *, text_key: str | None, url_key: str | None, max_chars: int, rank_offset: int
+):
     """The datatrove reader for one group; explicit --text-key/--url-key win over the source's fields."""
     cls = CheckedJsonlReader if group.source.reader == "jsonl" else CheckedParquetReader
     return cls(

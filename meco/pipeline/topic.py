@@ -37,8 +37,14 @@ class TopicClassifier:
     `check()` loads it once up front so a bad path fails before any work.
     """
 
-    def __init__(self, model_path: str, threshold: float = 0.0, labels_path: str | None = None,
-                 lowercase: bool = True, max_chars: int = 20_000):  # fmt: skip
+    def __init__(
+        self,
+        model_path: str,
+        threshold: float = 0.0,
+        labels_path: str | None = None,
+        lowercase: bool = True,
+        max_chars: int = 20_000,
+    ):
         self.model_path, self.threshold, self.lowercase, self.max_chars = model_path, threshold, lowercase, max_chars
         self.names = read_label_names(labels_path)
 

@@ -50,7 +50,9 @@ class PrefixCache:
         if new:
             if len(self.ids) + len(new) > self.max_entries:
                 self.ids = {"": self.ids[""]}
-            self.ids.update(zip(new, (np.asarray(t, self.dtype) for t in self.tokenizer.encode_batch(new)), strict=True))
+            self.ids.update(
+                zip(new, (np.asarray(t, self.dtype) for t in self.tokenizer.encode_batch(new)), strict=True)
+            )
         return [self.ids[p] for p in prefixes]
 
 
@@ -59,7 +61,9 @@ def pack(docs: list[np.ndarray], prefixes: list[np.ndarray], bos: int | None, eo
     n = len(docs)
     bos_part = [np.array([bos], dtype)] if bos is not None else []
     eos_part = np.array([eos], dtype)
-    tokens = np.concatenate(list(chain.from_iterable((*bos_part, p, d, eos_part) for p, d in zip(prefixes, docs, strict=True))))
+    tokens = np.concatenate(
+        list(chain.from_iterable((*bos_part, p, d, eos_part) for p, d in zip(prefixes, docs, strict=True)))
+    )
     masked = np.fromiter((len(p) for p in prefixes), np.int64, n) + len(bos_part)
     targets = np.fromiter((len(d) for d in docs), np.int64, n) + 1
     loss = np.repeat(np.tile(np.array([0, 1], np.uint8), n), np.stack([masked, targets], axis=1).ravel())
@@ -75,8 +79,9 @@ class MecoShardWriter(PipelineStep):
     name = "🔢 MeCo shards"
     type = "🔢 - TOKENIZER"
 
-    def __init__(self, output_folder: str, tokenizer: str, val_fraction: float = 0.0, seed: int = 0,
-                 batch_size: int = 1000):  # fmt: skip
+    def __init__(
+        self, output_folder: str, tokenizer: str, val_fraction: float = 0.0, seed: int = 0, batch_size: int = 1000
+    ):
         super().__init__()
         self.output_folder, self.tokenizer_spec = output_folder, tokenizer
         self.val_fraction, self.seed, self.batch_size = val_fraction, seed, batch_size
@@ -109,16 +114,25 @@ class MecoShardWriter(PipelineStep):
                         continue
                     d, p = [docs[i] for i in keep], [prefixes[i] for i in keep]
                     writer(split, "conditioned").write(*pack(d, p, tokenizer.bos_id, tokenizer.eos_id, dtype))
-                    writer(split, "cooldown").write(*pack(d, [no_prefix] * len(d), tokenizer.bos_id, tokenizer.eos_id, dtype))
+                    writer(split, "cooldown").write(
+                        *pack(d, [no_prefix] * len(d), tokenizer.bos_id, tokenizer.eos_id, dtype)
+                    )
                 batch_tokens = sum(len(d) for d in docs)
                 tokens_done += batch_tokens
                 self.stat_update("document_tokens", value=batch_tokens, unit="batch")
             if time.time() - last_report > PROGRESS_EVERY_S:
                 last_report = time.time()
-                logger.info(f"task {rank}: {tokens_done:,} document tokens, {tokens_done / (last_report - started):,.0f} tokens/s")
+                logger.info(
+                    f"task {rank}: {tokens_done:,} document tokens, {tokens_done / (last_report - started):,.0f} tokens/s"
+                )
             yield from batch
 
         files = {f"{split}/{variant}": w.commit() for (split, variant), w in sorted(writers.items())}
-        record = {"rank": rank, "files": files, "document_tokens": tokens_done, "seconds": time.time() - started,
-                  "finished_at": time.time()}  # fmt: skip
+        record = {
+            "rank": rank,
+            "files": files,
+            "document_tokens": tokens_done,
+            "seconds": time.time() - started,
+            "finished_at": time.time(),
+        }
         write_json_atomically(out, task_record_name(rank), record)

@@ -1,9 +1,9 @@
 """Checkpoints under OUT/checkpoints/step-XXXXXXX/, written to a temporary folder and renamed when complete.
 
-    model.pt       model state dict (unwrapped: no DDP or torch.compile prefixes)
-    optimizer.pt   AdamW state
-    rng-RANK.pt    torch, numpy and python RNG states of each rank
-    state.json     step, tokens, data cursor, model config and schedule: what resume needs besides tensors
+model.pt       model state dict (unwrapped: no DDP or torch.compile prefixes)
+optimizer.pt   AdamW state
+rng-RANK.pt    torch, numpy and python RNG states of each rank
+state.json     step, tokens, data cursor, model config and schedule: what resume needs besides tensors
 """
 
 from __future__ import annotations
@@ -29,13 +29,17 @@ def step_dir(out: Path, step: int) -> Path:
 
 def latest(out: Path) -> Path | None:
     """The newest complete checkpoint (temporary folders never match the step-XXXXXXX pattern)."""
-    found = sorted(p for p in (out / "checkpoints").glob(PREFIX + "*") if p.name[len(PREFIX):].isdigit())
+    found = sorted(p for p in (out / "checkpoints").glob(PREFIX + "*") if p.name[len(PREFIX) :].isdigit())
     return found[-1] if found else None
 
 
 def rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}  # fmt: skip
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
 
 
 def set_rng_state(state: dict) -> None:

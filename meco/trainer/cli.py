@@ -13,20 +13,44 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 @click.option("--data", default=D.data, show_default=True, help="Folder written by `meco prepare`.")
 @click.option("--out", default=D.out, show_default=True, help="Run folder: metrics.jsonl, checkpoints/, summary.json.")
 @click.option("--model", type=click.Choice(MODELS), default=D.model, show_default=True, help="Model preset.")
-@click.option("--doc-mask/--no-doc-mask", default=D.doc_mask, show_default=True,
-              help="Attend only within each packed document, positions restarting per document.")
-@click.option("--vocab-size", type=int, default=D.vocab_size, show_default=True,
-              help="Embedding rows; 0 = the manifest's vocabulary rounded up to a multiple of 128.")
-@click.option("--mode", type=click.Choice(MODES), default=D.mode, show_default=True,
-              help="meco: conditioned then cooldown; standard: plain documents throughout (baseline).")
-@click.option("--cooldown-fraction", type=float, default=D.cooldown_fraction, show_default=True,
-              help="Share of the budget trained on plain documents at the end (meco mode).")
+@click.option(
+    "--doc-mask/--no-doc-mask",
+    default=D.doc_mask,
+    show_default=True,
+    help="Attend only within each packed document, positions restarting per document.",
+)
+@click.option(
+    "--vocab-size",
+    type=int,
+    default=D.vocab_size,
+    show_default=True,
+    help="Embedding rows; 0 = the manifest's vocabulary rounded up to a multiple of 128.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default=D.mode,
+    show_default=True,
+    help="meco: conditioned then cooldown; standard: plain documents throughout (baseline).",
+)
+@click.option(
+    "--cooldown-fraction",
+    type=float,
+    default=D.cooldown_fraction,
+    show_default=True,
+    help="Share of the budget trained on plain documents at the end (meco mode).",
+)
 @click.option("--tokens", type=int, help=f"Token budget. [default: {TrainConfig.DEFAULT_TOKENS:,} unless --steps]")
 @click.option("--steps", type=int, help="Optimizer steps (instead of --tokens).")
 @click.option("--seq-len", type=int, default=D.seq_len, show_default=True)
 @click.option("--batch-tokens", type=int, default=D.batch_tokens, show_default=True, help="Global tokens per step.")
-@click.option("--micro-batch", type=int, default=D.micro_batch, show_default=True,
-              help="Sequences per forward pass per rank; gradient accumulation makes up the rest.")
+@click.option(
+    "--micro-batch",
+    type=int,
+    default=D.micro_batch,
+    show_default=True,
+    help="Sequences per forward pass per rank; gradient accumulation makes up the rest.",
+)
 @click.option("--lr", type=float, default=D.lr, show_default=True, help="Peak learning rate.")
 @click.option("--min-lr-ratio", type=float, default=D.min_lr_ratio, show_default=True)
 @click.option("--warmup", type=float, default=D.warmup, show_default=True, help="Warmup as a fraction of steps.")
@@ -37,18 +61,28 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 @click.option("--beta2", type=float, default=D.beta2, show_default=True)
 @click.option("--grad-clip", type=float, default=D.grad_clip, show_default=True)
 @click.option("--seed", type=int, default=D.seed, show_default=True, help="Seeds weights and document order.")
-@click.option("--save-every", type=int, default=D.save_every, show_default=True,
-              help="Checkpoint every N steps (0: only at the phase switch and the end).")
+@click.option(
+    "--save-every",
+    type=int,
+    default=D.save_every,
+    show_default=True,
+    help="Checkpoint every N steps (0: only at the phase switch and the end).",
+)
 @click.option("--eval-every", type=int, default=D.eval_every, show_default=True, help="Held-out loss every N steps.")
-@click.option("--val-tokens", type=int, default=D.val_tokens, show_default=True,
-              help="Plain-text tokens of held-out documents per evaluation.")
+@click.option(
+    "--val-tokens",
+    type=int,
+    default=D.val_tokens,
+    show_default=True,
+    help="Plain-text tokens of held-out documents per evaluation.",
+)
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint under OUT/checkpoints.")
 @click.option("--stop-after", type=int, help="Leave after this step (checkpointed), keeping the full schedule.")
 @click.option("--verify", is_flag=True, help="Check every shard's sha256 before training.")
 @click.option("--compile", is_flag=True, help="torch.compile the model.")
 @click.option("--device", default=D.device, show_default=True, help="auto, cpu or cuda.")
 @click.option("--log-every", type=int, default=D.log_every, show_default=True)
-def train_command(**options):  # fmt: skip
+def train_command(**options):
     """Train a Llama-style model on prepared shards: metadata-conditioned, then cooldown.
     Run under torchrun for data parallelism."""
     from .train import train

@@ -61,13 +61,19 @@ class TrainConfig:
         """Steps, gradient accumulation and the phase switch, checked against the batch geometry."""
         per_forward = self.seq_len * self.micro_batch * world_size
         if self.batch_tokens % per_forward:
-            raise ValueError(f"--batch-tokens {self.batch_tokens} must be a multiple of seq_len x micro_batch x "
-                             f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}")  # fmt: skip
+            raise ValueError(
+                f"--batch-tokens {self.batch_tokens} must be a multiple of seq_len x micro_batch x "
+                f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}"
+            )
         tokens = self.tokens if self.tokens is not None else self.DEFAULT_TOKENS
         steps = self.steps if self.steps is not None else math.ceil(tokens / self.batch_tokens)
         switch = steps - self.cooldown_steps(steps) if self.mode == "meco" else 0
-        return Plan(steps=steps, accumulation=self.batch_tokens // per_forward,
-                    sequences=self.batch_tokens // self.seq_len, switch_step=switch)  # fmt: skip
+        return Plan(
+            steps=steps,
+            accumulation=self.batch_tokens // per_forward,
+            sequences=self.batch_tokens // self.seq_len,
+            switch_step=switch,
+        )
 
     def cooldown_steps(self, steps: int) -> int:
         """The cooldown's share of `steps`, at least one step when the fraction is not 0: rounding alone

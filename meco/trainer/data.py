@@ -76,8 +76,16 @@ def open_variants(root, split: str = "train", verify: bool = False) -> dict[str,
 class PackedLoader:
     """The training stream of one rank; `next_batch` returns this rank's part of the next global batch."""
 
-    def __init__(self, shards: dict[str, Shards], seq_len: int, seed: int, rank: int = 0, world_size: int = 1,
-                 variant: str = "conditioned", log=print):  # fmt: skip
+    def __init__(
+        self,
+        shards: dict[str, Shards],
+        seq_len: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+        variant: str = "conditioned",
+        log=print,
+    ):
         self.shards, self.seq_len, self.seed, self.rank, self.world_size = shards, seq_len, seed, rank, world_size
         self.cursor, self.log = Cursor(variant=variant), log
         self.num_docs = len(shards["cooldown"])
@@ -119,9 +127,9 @@ class PackedLoader:
             start += self.cursor.offset
             k = min(end - start, n - filled)
             if out is not None:
-                out[0][filled:filled + k] = shard.tokens[start:start + k]
-                out[1][filled:filled + k] = shard.loss[start:start + k]
-                out[2][filled:filled + k] = piece
+                out[0][filled : filled + k] = shard.tokens[start : start + k]
+                out[1][filled : filled + k] = shard.loss[start : start + k]
+                out[2][filled : filled + k] = piece
             filled, piece = filled + k, piece + 1
             self.cursor.offset += k
             if start + k == end:
@@ -133,7 +141,11 @@ class PackedLoader:
         keep = range(self.rank * per_rank, (self.rank + 1) * per_rank)
         L = self.seq_len + 1
         dtype = np.dtype(self.shards["cooldown"].manifest["token_dtype"])
-        tokens, loss, doc_ids = np.zeros((per_rank, L), dtype), np.zeros((per_rank, L), np.uint8), np.zeros((per_rank, L), np.int32)
+        tokens, loss, doc_ids = (
+            np.zeros((per_rank, L), dtype),
+            np.zeros((per_rank, L), np.uint8),
+            np.zeros((per_rank, L), np.int32),
+        )
         for i in range(num_sequences):
             row = i - keep.start
             self._take(L, (tokens[row], loss[row], doc_ids[row]) if i in keep else None)
@@ -148,7 +160,9 @@ def validation_batches(shards: dict[str, Shards], seq_len: int, max_tokens: int)
     with masked tokens of a separate document id.
     """
     count, used = 0, 0
-    while count < len(shards["cooldown"]) and (count == 0 or used + len(shards["cooldown"].document(count)[0]) <= max_tokens):
+    while count < len(shards["cooldown"]) and (
+        count == 0 or used + len(shards["cooldown"].document(count)[0]) <= max_tokens
+    ):
         used += len(shards["cooldown"].document(count)[0])
         count += 1
     batches = {}

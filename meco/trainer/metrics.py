@@ -73,8 +73,12 @@ def summary_line(summary: dict) -> str:
     """The end-of-run summary for people; summary.json has the same numbers for scripts."""
     val = ""
     if "val_loss_conditioned" in summary:
-        val = (f", held-out loss {_loss(summary['val_loss_conditioned'])} with metadata / "
-               f"{_loss(summary['val_loss_cooldown'])} without")  # fmt: skip
-    return (f"summary: {summary['steps']:,} steps, {summary['tokens']:,} tokens (cooldown from step "
-            f"{summary['switch_step']:,}), final loss {_loss(summary['final_loss'])}{val}, "
-            f"{summary['tokens_per_s']:,.0f} tokens/s, {summary['wall_s']:.1f} s -> {summary['out']}/summary.json")
+        val = (
+            f", held-out loss {_loss(summary['val_loss_conditioned'])} with metadata / "
+            f"{_loss(summary['val_loss_cooldown'])} without"
+        )
+    return (
+        f"summary: {summary['steps']:,} steps, {summary['tokens']:,} tokens (cooldown from step "
+        f"{summary['switch_step']:,}), final loss {_loss(summary['final_loss'])}{val}, "
+        f"{summary['tokens_per_s']:,.0f} tokens/s, {summary['wall_s']:.1f} s -> {summary['out']}/summary.json"
+    )

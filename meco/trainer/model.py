@@ -33,8 +33,10 @@ class ModelConfig:
 
     def check(self) -> None:
         if self.dim % self.n_heads or self.n_heads % self.n_kv_heads or self.head_dim % 2:
-            raise ValueError(f"dim {self.dim}, n_heads {self.n_heads}, n_kv_heads {self.n_kv_heads}: dim must split "
-                             "into an even head size and n_heads must be a multiple of n_kv_heads")  # fmt: skip
+            raise ValueError(
+                f"dim {self.dim}, n_heads {self.n_heads}, n_kv_heads {self.n_kv_heads}: dim must split "
+                "into an even head size and n_heads must be a multiple of n_kv_heads"
+            )
 
     def num_params(self, embeddings: bool = True) -> int:
         kv = self.n_kv_heads * self.head_dim

@@ -80,8 +80,10 @@ def build_model_config(cfg: TrainConfig, manifest: dict, data: Path) -> ModelCon
     need = int(manifest["vocab_size"])
     vocab = cfg.vocab_size or 128 * math.ceil(need / 128)
     if vocab < need:
-        raise ShardFormatError(f"{data / 'manifest.json'}: the tokenizer has {need:,} ids but the model's embedding "
-                               f"holds {vocab:,} (--vocab-size); use at least {need}")  # fmt: skip
+        raise ShardFormatError(
+            f"{data / 'manifest.json'}: the tokenizer has {need:,} ids but the model's embedding "
+            f"holds {vocab:,} (--vocab-size); use at least {need}"
+        )
     return preset(cfg.model, vocab_size=vocab, doc_mask=cfg.doc_mask)
 
 
@@ -94,8 +96,14 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.devi
 
 
 def build_schedule(cfg: TrainConfig, plan: Plan) -> Schedule:
-    return Schedule(lr=cfg.lr, steps=plan.steps, warmup=cfg.warmup, min_lr_ratio=cfg.min_lr_ratio,
-                    kind=cfg.schedule, decay=cfg.decay)  # fmt: skip
+    return Schedule(
+        lr=cfg.lr,
+        steps=plan.steps,
+        warmup=cfg.warmup,
+        min_lr_ratio=cfg.min_lr_ratio,
+        kind=cfg.schedule,
+        decay=cfg.decay,
+    )
 
 
 def build_validation(cfg: TrainConfig, manifest: dict) -> dict[str, Batch]:
@@ -115,7 +123,9 @@ def resume_state(cfg: TrainConfig, out: Path, model, optimizer, loader, rt: Runt
         raise checkpoint.CheckpointError(f"{found}: {out} already holds a run; pass --resume or another --out")
     state = checkpoint.load(found, model, optimizer, rt.rank, asdict(model_config))
     loader.load_state_dict(state["cursor"])
-    rt.log(f"resume: {found} (step {state['step']:,}, {state['tokens']:,} tokens, reading {state['cursor']['variant']})")
+    rt.log(
+        f"resume: {found} (step {state['step']:,}, {state['tokens']:,} tokens, reading {state['cursor']['variant']})"
+    )
     return state
 
 
@@ -123,7 +133,9 @@ def resume_state(cfg: TrainConfig, out: Path, model, optimizer, loader, rt: Runt
 # steps
 
 
-def train_step(model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, model_config: ModelConfig) -> tuple[float, float]:
+def train_step(
+    model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, model_config: ModelConfig
+) -> tuple[float, float]:
     """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
     mean loss (DDP averages over ranks, hence the world_size factor); return (loss, grad norm)."""
     (count,) = rt.sum(batch.num_targets)
@@ -132,11 +144,17 @@ def train_step(model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, mo
     total = torch.zeros((), dtype=torch.float64, device=rt.device)
     for i, mb in enumerate(micro):
         mb = mb.to(rt.device)
-        sync = model.no_sync() if isinstance(model, DistributedDataParallel) and i < len(micro) - 1 else contextlib.nullcontext()
+        sync = (
+            model.no_sync()
+            if isinstance(model, DistributedDataParallel) and i < len(micro) - 1
+            else contextlib.nullcontext()
+        )
         with sync:
             with rt.autocast():
                 logits = model(mb.inputs, mb.doc_ids if model_config.doc_mask else None)
-            loss_sum = F.cross_entropy(logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum")
+            loss_sum = F.cross_entropy(
+                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
+            )
             (loss_sum * scale).backward()
         total += loss_sum.detach()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -147,7 +165,9 @@ def train_step(model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, mo
 
 
 @torch.no_grad()
-def evaluate(model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_config: ModelConfig) -> dict[str, float]:
+def evaluate(
+    model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_config: ModelConfig
+) -> dict[str, float]:
     """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text.
 
     Ranks may hold different numbers of validation rows (none at all), so `model` must be the module
@@ -161,7 +181,9 @@ def evaluate(model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_
             mb = mb.to(rt.device)
             with rt.autocast():
                 logits = model(mb.inputs, mb.doc_ids if model_config.doc_mask else None)
-            total += F.cross_entropy(logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum").item()
+            total += F.cross_entropy(
+                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
+            ).item()
         loss, count = rt.sum(total, mine.num_targets)
         losses[f"val_loss_{variant}"] = loss / max(count, 1.0)
     model.train()
@@ -169,8 +191,15 @@ def evaluate(model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_
 
 
 def save_checkpoint(out, step, tokens, model, optimizer, loader, cfg, model_config, schedule, rt) -> None:
-    state = {"step": step, "tokens": tokens, "cursor": loader.state_dict(), "model": asdict(model_config),
-             "schedule": asdict(schedule), "world_size": rt.world_size, "config": asdict(cfg)}  # fmt: skip
+    state = {
+        "step": step,
+        "tokens": tokens,
+        "cursor": loader.state_dict(),
+        "model": asdict(model_config),
+        "schedule": asdict(schedule),
+        "world_size": rt.world_size,
+        "config": asdict(cfg),
+    }
     path = checkpoint.save(out, step, model, optimizer, state, rt.rank, rt.barrier)
     rt.log(f"checkpoint: {path}")
 
@@ -186,8 +215,15 @@ def train(cfg: TrainConfig) -> dict:
     manifest = read_manifest(data)
     plan = cfg.plan(rt.world_size)
     model_config = build_model_config(cfg, manifest, data)
-    loader = PackedLoader(open_variants(data, "train", cfg.verify), cfg.seq_len, cfg.seed, rt.rank, rt.world_size,
-                          variant=plan.phase(0), log=rt.log)  # fmt: skip
+    loader = PackedLoader(
+        open_variants(data, "train", cfg.verify),
+        cfg.seq_len,
+        cfg.seed,
+        rt.rank,
+        rt.world_size,
+        variant=plan.phase(0),
+        log=rt.log,
+    )
     val = build_validation(cfg, manifest)
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     model = Transformer(model_config, cfg.seq_len).to(rt.device)
@@ -204,12 +240,16 @@ def train(cfg: TrainConfig) -> dict:
     metrics = MetricsLog(out / "metrics.jsonl", rt.rank == 0, step)
     peak = peak_flops(rt.device)
     flops_per_token = model_config.flops_per_token(cfg.seq_len)
-    rt.log(f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
-           f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
-           f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}")  # fmt: skip
+    rt.log(
+        f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
+        f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
+        f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}"
+    )
     if cfg.mode == "meco" and plan.switch_step == 0:
-        rt.log(f"train: no conditioned step in a run of {plan.steps:,} at --cooldown-fraction {cfg.cooldown_fraction}; "
-               "the whole run is cooldown")  # fmt: skip
+        rt.log(
+            f"train: no conditioned step in a run of {plan.steps:,} at --cooldown-fraction {cfg.cooldown_fraction}; "
+            "the whole run is cooldown"
+        )
     started, first_step, last_record, val_losses = time.time(), step, {}, {}
     stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
     if step >= stop:
@@ -229,8 +269,16 @@ def train(cfg: TrainConfig) -> dict:
             raise FloatingPointError(f"step {step + 1}: loss is {loss}; stopping")
         step, tokens = step + 1, tokens + cfg.batch_tokens
         tokens_per_s = cfg.batch_tokens / (time.time() - t0)
-        record = {"step": step, "tokens": tokens, "phase": phase, "loss": loss, "lr": schedule(step - 1),
-                  "grad_norm": grad_norm, "tokens_per_s": tokens_per_s, "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size)}  # fmt: skip
+        record = {
+            "step": step,
+            "tokens": tokens,
+            "phase": phase,
+            "loss": loss,
+            "lr": schedule(step - 1),
+            "grad_norm": grad_norm,
+            "tokens_per_s": tokens_per_s,
+            "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size),
+        }
         if val and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.steps):
             val_losses = evaluate(compiled, val, cfg, rt, model_config)
             record.update(val_losses)
@@ -241,10 +289,18 @@ def train(cfg: TrainConfig) -> dict:
             rt.log(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
         if step == stop or step == plan.switch_step or (cfg.save_every and step % cfg.save_every == 0):
             save_checkpoint(out, step, tokens, model, optimizer, loader, cfg, model_config, schedule, rt)
-    summary = {"steps": step, "planned_steps": plan.steps, "tokens": tokens, "switch_step": plan.switch_step,
-               "final_loss": last_record.get("loss"), **val_losses, "epoch": loader.cursor.epoch,
-               "wall_s": time.time() - started,
-               "tokens_per_s": (step - first_step) * cfg.batch_tokens / (time.time() - started), "out": str(out)}  # fmt: skip
+    summary = {
+        "steps": step,
+        "planned_steps": plan.steps,
+        "tokens": tokens,
+        "switch_step": plan.switch_step,
+        "final_loss": last_record.get("loss"),
+        **val_losses,
+        "epoch": loader.cursor.epoch,
+        "wall_s": time.time() - started,
+        "tokens_per_s": (step - first_step) * cfg.batch_tokens / (time.time() - started),
+        "out": str(out),
+    }
     progress.close()
     if rt.rank == 0:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -256,8 +312,10 @@ def train(cfg: TrainConfig) -> dict:
 def already_done(out: Path, step: int, stop: int, rt: Runtime) -> dict:
     """No step to run (a finished run resumed, or --stop-after at or before the checkpoint): the summary
     of the run that got there stays as it is, rather than one of zero steps with no loss."""
-    rt.log(f"train: {out} is already at step {step:,} (this run would stop at {stop:,}); nothing to train, "
-           "summary.json left as it is")  # fmt: skip
+    rt.log(
+        f"train: {out} is already at step {step:,} (this run would stop at {stop:,}); nothing to train, "
+        "summary.json left as it is"
+    )
     rt.close()
     path = out / "summary.json"
     return json.loads(path.read_text()) if path.exists() else {}

@@ -45,7 +45,12 @@ def test_inspect_json_equals_the_manifest_and_the_corpus(prepared_shared, shared
     for split, variants in manifest["splits"].items():
         for variant, v in variants.items():
             masked = 1 - v["target_tokens"] / v["tokens"]
-            expected = {"documents": v["documents"], "tokens": v["tokens"], "target_tokens": v["target_tokens"], "masked_fraction": masked}
+            expected = {
+                "documents": v["documents"],
+                "tokens": v["tokens"],
+                "target_tokens": v["target_tokens"],
+                "masked_fraction": masked,
+            }
             assert report["splits"][split][variant] == expected
     assert report["splits"]["train"]["cooldown"]["masked_fraction"] == 0.0
     # the train hosts inspect reports, plus the val documents' hosts, are exactly the corpus's hosts
@@ -56,7 +61,9 @@ def test_inspect_json_equals_the_manifest_and_the_corpus(prepared_shared, shared
     val_hosts = Counter(p.removeprefix("URL: ").removesuffix("\n\n") for p in val_prefixes)
     assert report["metadata"]["sampled_documents"] == len(records) - len(val)
     assert Counter(dict(map(tuple, report["metadata"]["values"]["host"]))) + val_hosts == corpus_hosts
-    assert list(report["metadata"]) == ["sampled_documents", "values"] and list(report["metadata"]["values"]) == ["host"]
+    assert list(report["metadata"]) == ["sampled_documents", "values"] and list(report["metadata"]["values"]) == [
+        "host"
+    ]
     tokens, loss = Shards.open(prepared_shared, "conditioned").document(0)
     n, shown = int(np.argmax(loss)), min(200, len(tokens))
     assert tokenizer.decode(tokens[:n].tolist()).startswith("URL: ")
@@ -74,21 +81,34 @@ def test_inspect_text_shows_counts_top_hosts_and_the_masked_prefix(prepared_shar
     assert "document 5 of train/conditioned, first 12 tokens, untrained ones in [brackets]:" in printed
     manifest = json.loads((prepared_shared / "manifest.json").read_text())
     train = manifest["splits"]["train"]["conditioned"]
-    assert f"{'train/conditioned':<18} {train['documents']:>10,} {train['tokens']:>14,} {train['target_tokens']:>14,}" in printed
+    assert (
+        f"{'train/conditioned':<18} {train['documents']:>10,} {train['tokens']:>14,} {train['target_tokens']:>14,}"
+        in printed
+    )
     assert "metadata values in 1,000 sampled conditioned documents:" in printed
     assert sum(line.startswith("    host: ") for line in printed.splitlines()) == 3
 
 
 def test_inspect_refuses_out_of_range_options(prepared_shared):
-    documents = json.loads((prepared_shared / "manifest.json").read_text())["splits"]["train"]["conditioned"]["documents"]
+    documents = json.loads((prepared_shared / "manifest.json").read_text())["splits"]["train"]["conditioned"][
+        "documents"
+    ]
     result = CliRunner().invoke(main, ["inspect", str(prepared_shared), "--doc", "5000"])
     assert result.exit_code == 1
-    assert result.output == (f"Error: --doc 5000: {prepared_shared}'s train/conditioned holds {documents:,} documents, "
-                             "numbered from 0\n")  # fmt: skip
-    for option, value, limit in [("--show-tokens", "0", "x>=1"), ("--doc", "-1", "x>=0"), ("--sample", "-1", "x>=0"),
-                                 ("--top", "-1", "x>=0")]:  # fmt: skip
+    assert result.output == (
+        f"Error: --doc 5000: {prepared_shared}'s train/conditioned holds {documents:,} documents, numbered from 0\n"
+    )
+    for option, value, limit in [
+        ("--show-tokens", "0", "x>=1"),
+        ("--doc", "-1", "x>=0"),
+        ("--sample", "-1", "x>=0"),
+        ("--top", "-1", "x>=0"),
+    ]:
         result = CliRunner().invoke(main, ["inspect", str(prepared_shared), option, value])
-        assert result.exit_code == 2 and f"Invalid value for '{option}': {value} is not in the range {limit}." in result.output
+        assert (
+            result.exit_code == 2
+            and f"Invalid value for '{option}': {value} is not in the range {limit}." in result.output
+        )
 
 
 def test_inspect_plot_writes_a_png(prepared_shared, tmp_path):

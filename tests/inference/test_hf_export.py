@@ -11,10 +11,14 @@ from meco.cli import main
 from meco.inference.hf_export import interleaved_to_halves
 from meco.inference.loading import load
 
-from .inference_helpers import prepare_c4, train_debug
+from tests.inference_helpers import prepare_c4, train_debug
 
-TEXTS = ["URL: en.wikipedia.org\n\nDocument 3 talks about topic 2.", "Ünïcödé 🙂 tabs\tand  spaces\n\n\nend",
-         "a literal <|endoftext|> inside a page stays text", "  leading spaces, 12345 digits, CamelCaseWords."]  # fmt: skip
+TEXTS = [
+    "URL: en.wikipedia.org\n\nDocument 3 talks about topic 2.",
+    "Ünïcödé 🙂 tabs\tand  spaces\n\n\nend",
+    "a literal <|endoftext|> inside a page stays text",
+    "  leading spaces, 12345 digits, CamelCaseWords.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,12 @@ def test_logits_match(exported):
     loaded, path = exported
     model = transformers.LlamaForCausalLM.from_pretrained(path).eval()
     config = json.loads((path / "config.json").read_text())
-    assert (config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"], config["vocab_size"]) == (4, 2, 8, 100352)
+    assert (config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"], config["vocab_size"]) == (
+        4,
+        2,
+        8,
+        100352,
+    )
     ids = loaded.tokenizer.encode_batch(TEXTS)
     batch = torch.tensor([(ids[0] + ids[1] + ids[3])[:32], list(range(100200, 100232))])  # real ids, and ids at the top
     with torch.no_grad():

@@ -11,7 +11,7 @@ from meco.trainer.config import TrainConfig
 from meco.trainer.data import IGNORE, PackedLoader, open_variants
 from meco.trainer.train import train
 
-from .train_helpers import read_metrics
+from tests.train_helpers import read_metrics
 
 HOSTS = ["en.wikipedia.org", "www.bbc.co.uk", "example.com"]
 
@@ -45,7 +45,19 @@ def test_prefixes_are_never_targets(prepared):
 
 
 def test_train_on_prepared_shards(prepared, tmp_path):
-    summary = train(TrainConfig(data=str(prepared), out=str(tmp_path), model="debug", seq_len=32, batch_tokens=128,
-                                micro_batch=4, steps=4, cooldown_fraction=0.5, verify=True, val_tokens=256))  # fmt: skip
+    summary = train(
+        TrainConfig(
+            data=str(prepared),
+            out=str(tmp_path),
+            model="debug",
+            seq_len=32,
+            batch_tokens=128,
+            micro_batch=4,
+            steps=4,
+            cooldown_fraction=0.5,
+            verify=True,
+            val_tokens=256,
+        )
+    )
     assert [r["phase"] for r in read_metrics(tmp_path)] == ["conditioned"] * 2 + ["cooldown"] * 2
     assert summary["switch_step"] == 2 and np.isfinite(summary["val_loss_conditioned"])

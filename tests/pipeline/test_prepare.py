@@ -58,7 +58,12 @@ def test_real_layouts_decode_exactly(prepared_shared, shared_data, tokenizer):
     assert manifest["documents"]["in"] == len(records) == 1730
     assert manifest["documents"]["skipped"] == {"empty_text": len(records) - len(good)}
     assert manifest["documents"]["without_metadata"] == {}
-    assert (manifest["vocab_size"], manifest["token_size"], manifest["bos_id"], manifest["eos_id"]) == (100277, 4, None, 100257)
+    assert (manifest["vocab_size"], manifest["token_size"], manifest["bos_id"], manifest["eos_id"]) == (
+        100277,
+        4,
+        None,
+        100257,
+    )
 
 
 def test_manifest_counts_and_checksums_match_the_files(prepared_shared):
@@ -74,7 +79,10 @@ def test_manifest_counts_and_checksums_match_the_files(prepared_shared):
                 loss = np.fromfile(str(base) + ".loss", np.uint8)
                 assert (len(tokens), int(loss.sum())) == (f["tokens"], f["target_tokens"])
                 assert np.fromfile(str(base) + ".index", "<u8")[-1] == len(tokens)
-                assert (folder / variant / (f["name"] + ".metadata")).read_text().split("\n")[:2] == ["cl100k_base|4", str(len(tokens))]
+                assert (folder / variant / (f["name"] + ".metadata")).read_text().split("\n")[:2] == [
+                    "cl100k_base|4",
+                    str(len(tokens)),
+                ]
     cond, cool = manifest["splits"]["train"]["conditioned"], manifest["splits"]["train"]["cooldown"]
     assert cond["target_tokens"] == cool["target_tokens"] == cool["tokens"] < cond["tokens"]
     assert not list(prepared_shared.rglob("*.partial"))
@@ -96,13 +104,34 @@ def test_topic_metadata_with_the_real_fasttext_model(tmp_path, shared_data, toke
 
     if not FASTTEXT_MODEL.is_file():
         pytest.skip("fastText model not in shared data")
-    names = ["Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder", "MeanOfTransportation", "Building",
-             "NaturalPlace", "Village", "Animal", "Plant", "Album", "Film", "WrittenWork"]  # fmt: skip
+    names = [
+        "Company",
+        "EducationalInstitution",
+        "Artist",
+        "Athlete",
+        "OfficeHolder",
+        "MeanOfTransportation",
+        "Building",
+        "NaturalPlace",
+        "Village",
+        "Animal",
+        "Plant",
+        "Album",
+        "Film",
+        "WrittenWork",
+    ]
     labels = tmp_path / "labels.tsv"
     labels.write_text("".join(f"{i}\t{n}\n" for i, n in enumerate(names, 1)))
     c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
-    manifest = prepare_folder(tmp_path / "out", [c4], metadata=["host", "topic"], topic_model=str(FASTTEXT_MODEL),
-                              topic_threshold=0.6, topic_labels=str(labels), val_fraction=0.0)  # fmt: skip
+    manifest = prepare_folder(
+        tmp_path / "out",
+        [c4],
+        metadata=["host", "topic"],
+        topic_model=str(FASTTEXT_MODEL),
+        topic_threshold=0.6,
+        topic_labels=str(labels),
+        val_fraction=0.0,
+    )
     model = fasttext.load_model(str(FASTTEXT_MODEL))
     prefixes = {}
     for r in read_records(c4):
@@ -165,7 +194,11 @@ def test_shipped_samples_decode_exactly(tmp_path, tokenizer):
         pytest.skip("data_samples/ not generated")
     manifest = prepare_folder(tmp_path / "out", [DATA_SAMPLES], val_fraction=0.1)
     records = read_records(DATA_SAMPLES)
-    assert check_variants(tmp_path / "out", tokenizer, expected_prefixes(records)) == len(records) == manifest["documents"]["written"]
+    assert (
+        check_variants(tmp_path / "out", tokenizer, expected_prefixes(records))
+        == len(records)
+        == manifest["documents"]["written"]
+    )
     assert manifest["splits"]["val"]["cooldown"]["documents"] > 0
     hosts = {p for ps in expected_prefixes(records).values() for p in ps}
     assert {"URL: www.example.org\n\n", "URL: 2001:db8::1\n\n", "URL: forum.example.net\n\n"} <= hosts
@@ -185,7 +218,9 @@ def test_bos_is_added_and_masked_where_the_tokenizer_has_one(tmp_path, tokenizer
     folder = tmp_path / "tok"
     folder.mkdir()
     (folder / "tokenizer.json").write_bytes(tokenizer_json.read_bytes())
-    (folder / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<|fim_prefix|>", "eos_token": "<|endoftext|>"}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"bos_token": "<|fim_prefix|>", "eos_token": "<|endoftext|>"})
+    )
     c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
     manifest = prepare_folder(tmp_path / "out", [c4], tokenizer=str(folder), limit=10, val_fraction=0)
     assert (manifest["bos_id"], manifest["eos_id"], manifest["tokenizer"]["kind"]) == (100258, 100257, "huggingface")
@@ -203,16 +238,26 @@ def test_bos_is_added_and_masked_where_the_tokenizer_has_one(tmp_path, tokenizer
 
 
 def test_documents_without_metadata_are_kept_unprefixed_and_counted(tmp_path, tokenizer):
-    records = [{"text": "has a url", "url": "https://EN.Wikipedia.org:443/wiki/A"}, {"text": "no url field"},
-               {"text": "null url", "url": None}, {"text": "broken url", "url": "http://[::1"},
-               {"text": "numeric url", "url": 7}, {"text": "bad\x00 json next"}]  # fmt: skip
+    records = [
+        {"text": "has a url", "url": "https://EN.Wikipedia.org:443/wiki/A"},
+        {"text": "no url field"},
+        {"text": "null url", "url": None},
+        {"text": "broken url", "url": "http://[::1"},
+        {"text": "numeric url", "url": 7},
+        {"text": "bad\x00 json next"},
+    ]
     lines = [json.dumps(r) for r in records] + ['{"text": oops}']
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "docs.jsonl").write_text("\n".join(lines) + "\n")
     manifest = prepare_folder(tmp_path / "out", [tmp_path / "in"], val_fraction=0)
     docs = manifest["documents"]
     assert docs["without_metadata"] == {"no_url": 3, "non_string_url": 1, "unparsable_url": 1}
-    assert (docs["in"], docs["written"], docs["skipped"], docs["repaired"]) == (7, 6, {"malformed_json": 1}, {"nul_bytes_removed": 1})
+    assert (docs["in"], docs["written"], docs["skipped"], docs["repaired"]) == (
+        7,
+        6,
+        {"malformed_json": 1},
+        {"nul_bytes_removed": 1},
+    )
     cond, cool = Shards.open(tmp_path / "out", "conditioned"), Shards.open(tmp_path / "out", "cooldown")
     assert tokenizer.decode(cond.document(0)[0].tolist()) == "URL: en.wikipedia.org\n\nhas a url<|endoftext|>"
     for i in range(1, 6):

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from meco.trainer.cli import train_command
 
-from .train_helpers import make_prepared
+from tests.train_helpers import make_prepared
 
 ARGS = ["--model=debug", "--seq-len=16", "--batch-tokens=32", "--micro-batch=2", "--steps=1", "--val-tokens=50"]
 
@@ -31,14 +31,18 @@ def fails(data, out, *extra) -> str:
 
 
 def test_missing_data_folder(tmp_path):
-    assert f"Error: {tmp_path / 'nope'}: no such data folder (run `meco prepare` first)" in fails(tmp_path / "nope", tmp_path / "out")
+    assert f"Error: {tmp_path / 'nope'}: no such data folder (run `meco prepare` first)" in fails(
+        tmp_path / "nope", tmp_path / "out"
+    )
 
 
 def test_manifest_of_another_version(data, tmp_path):
     manifest = json.loads((data / "manifest.json").read_text())
     (data / "manifest.json").write_text(json.dumps({**manifest, "version": 2}))
-    assert (f"{data / 'manifest.json'}: format 'meco-shards' version 2; this meco reads 'meco-shards' version 1"
-            in fails(data, tmp_path / "out"))  # fmt: skip
+    assert (
+        f"{data / 'manifest.json'}: format 'meco-shards' version 2; this meco reads 'meco-shards' version 1"
+        in fails(data, tmp_path / "out")
+    )
 
 
 def test_shard_size_mismatch(data, tmp_path):
@@ -57,8 +61,10 @@ def test_checksum_failure_with_verify(data, tmp_path):
 
 
 def test_vocabulary_larger_than_the_embedding(data, tmp_path):
-    assert (f"{data / 'manifest.json'}: the tokenizer has 61 ids but the model's embedding holds 32 (--vocab-size); "
-            "use at least 61" in fails(data, tmp_path / "out", "--vocab-size=32"))  # fmt: skip
+    assert (
+        f"{data / 'manifest.json'}: the tokenizer has 61 ids but the model's embedding holds 32 (--vocab-size); "
+        "use at least 61" in fails(data, tmp_path / "out", "--vocab-size=32")
+    )
 
 
 def test_checkpoint_of_another_model_shape(data, tmp_path):
@@ -68,14 +74,28 @@ def test_checkpoint_of_another_model_shape(data, tmp_path):
     state = out / "checkpoints/step-0000001/state.json"
     message = fails(data, out, "--resume", "--vocab-size=256")
     assert f"{state}: saved for another model shape (saved, now): {{'vocab_size': (128, 256)}}" in message
-    assert f"{out / 'checkpoints/step-0000001'}: {out} already holds a run; pass --resume or another --out" in fails(data, out)
+    assert f"{out / 'checkpoints/step-0000001'}: {out} already holds a run; pass --resume or another --out" in fails(
+        data, out
+    )
 
 
 def test_help_lists_the_options():
     result = CliRunner().invoke(train_command, ["--help"])
     assert result.exit_code == 0
-    for option in ("--tokens", "--steps", "--batch-tokens", "--micro-batch", "--mode", "--cooldown-fraction",
-                   "--doc-mask", "--resume", "--save-every", "--compile", "--verify", "--schedule"):  # fmt: skip
+    for option in (
+        "--tokens",
+        "--steps",
+        "--batch-tokens",
+        "--micro-batch",
+        "--mode",
+        "--cooldown-fraction",
+        "--doc-mask",
+        "--resume",
+        "--save-every",
+        "--compile",
+        "--verify",
+        "--schedule",
+    ):
         assert option in result.output
 
 

@@ -7,7 +7,7 @@ import torch
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import IGNORE, PackedLoader, open_variants, validation_batches
 
-from .train_helpers import EOS, make_prepared, train_docs
+from tests.train_helpers import EOS, make_prepared, train_docs
 
 L = 16
 
@@ -46,8 +46,12 @@ def test_packing_is_the_permuted_document_stream(data):
     # the cursor: 85 tokens consumed, the position inside the permutation follows
     lens = np.cumsum([len(stream("conditioned", [i])[0]) for i in perm])
     index = int(np.searchsorted(lens, 5 * (L + 1), side="right"))
-    assert ld.cursor.state_dict() == {"epoch": 0, "index": index, "offset": 5 * (L + 1) - int(lens[index - 1]),
-                                      "variant": "conditioned"}
+    assert ld.cursor.state_dict() == {
+        "epoch": 0,
+        "index": index,
+        "offset": 5 * (L + 1) - int(lens[index - 1]),
+        "variant": "conditioned",
+    }
 
 
 def test_doc_ids_count_documents_inside_each_sequence(data):
@@ -67,7 +71,7 @@ def test_switch_continues_with_the_next_untouched_document(data):
     ld.switch("cooldown")
     assert ld.cursor.state_dict() == {"epoch": 0, "index": c["index"] + 1, "offset": 0, "variant": "cooldown"}
     batch = ld.next_batch(2)
-    toks, _ = stream("cooldown", perm[c["index"] + 1:])
+    toks, _ = stream("cooldown", perm[c["index"] + 1 :])
     assert torch.equal(batch.inputs, torch.from_numpy(toks[: 2 * (L + 1)].reshape(2, L + 1)[:, :-1]))
 
 
@@ -121,13 +125,16 @@ def test_batch_geometry_is_checked():
     assert TrainConfig(mode="standard", steps=10).plan(1).switch_step == 0
 
 
-@pytest.mark.parametrize(("steps", "fraction", "switch"), [
-    (24, 0.1, 22),  # the default run
-    (4, 0.1, 3),  # round(0.4) = 0, but the cooldown gets one step
-    (1, 0.1, 0),  # the one step is cooldown
-    (2, 0.9, 0),
-    (4, 0.0, 4),  # no cooldown asked for, none given
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("steps", "fraction", "switch"),
+    [
+        (24, 0.1, 22),  # the default run
+        (4, 0.1, 3),  # round(0.4) = 0, but the cooldown gets one step
+        (1, 0.1, 0),  # the one step is cooldown
+        (2, 0.9, 0),
+        (4, 0.0, 4),  # no cooldown asked for, none given
+    ],
+)
 def test_the_cooldown_gets_at_least_one_step(steps, fraction, switch):
     assert TrainConfig(steps=steps, cooldown_fraction=fraction).plan(1).switch_step == switch
 

@@ -31,7 +31,12 @@ def test_jsonl_bad_records_are_counted_and_good_ones_kept(tmp_path):
     (tmp_path / "in.jsonl.gz").write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
     docs, counts = _read(CheckedJsonlReader(str(tmp_path), max_chars=10_000_000))
     assert [d.text for d in docs] == ["good one", "nulinside", "line\u2028separator stays", "good two"]
-    assert [d.metadata["url"] for d in docs] == ["https://a.example.com/1", "https://b.example.com", None, "https://c.example.com"]
+    assert [d.metadata["url"] for d in docs] == [
+        "https://a.example.com/1",
+        "https://b.example.com",
+        None,
+        "https://c.example.com",
+    ]
     assert docs[0].id == "in.jsonl.gz/0"
     assert {k: v for k, v in counts.items() if k.startswith(("skipped", "repaired"))} == {
         "skipped.malformed_json": 1,
@@ -49,16 +54,26 @@ def test_parquet_reads_only_needed_columns_and_counts_bad_rows(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({"content": ["first", None, "", "third"], "url": ["https://x.org/1", "u", "u", None],
-                      "image_urls": [[["a", "b"]], [], [], []]})  # fmt: skip
+    table = pa.table(
+        {
+            "content": ["first", None, "", "third"],
+            "url": ["https://x.org/1", "u", "u", None],
+            "image_urls": [[["a", "b"]], [], [], []],
+        }
+    )
     pq.write_table(table, tmp_path / "part.parquet", row_group_size=2)
     docs, counts = _read(CheckedParquetReader(str(tmp_path), text_key="content", batch_size=3))
-    assert [(d.text, d.metadata["url"], d.id) for d in docs] == [("first", "https://x.org/1", "part.parquet/0"), ("third", None, "part.parquet/3")]
+    assert [(d.text, d.metadata["url"], d.id) for d in docs] == [
+        ("first", "https://x.org/1", "part.parquet/0"),
+        ("third", None, "part.parquet/3"),
+    ]
     assert counts["skipped.missing_text"] == 1 and counts["skipped.empty_text"] == 1
 
 
 def test_a_truncated_compressed_file_keeps_what_was_read_and_counts_the_rest(tmp_path):
-    lines = b"".join(json.dumps({"text": f"doc {i} " + "x" * 200, "url": "https://a.org"}).encode() + b"\n" for i in range(400))
+    lines = b"".join(
+        json.dumps({"text": f"doc {i} " + "x" * 200, "url": "https://a.org"}).encode() + b"\n" for i in range(400)
+    )
     data = gzip.compress(lines)
     (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
     docs, counts = _read(CheckedJsonlReader(str(tmp_path)))
@@ -72,8 +87,12 @@ def test_a_damaged_parquet_file_keeps_the_row_groups_before_the_damage(tmp_path)
     import pyarrow.parquet as pq
 
     texts = [f"row {i} " + "y" * 50 for i in range(300)]
-    pq.write_table(pa.table({"text": texts, "url": ["https://p.org"] * 300}), tmp_path / "p.parquet",
-                   row_group_size=100, compression="none")  # fmt: skip
+    pq.write_table(
+        pa.table({"text": texts, "url": ["https://p.org"] * 300}),
+        tmp_path / "p.parquet",
+        row_group_size=100,
+        compression="none",
+    )
     data = bytearray((tmp_path / "p.parquet").read_bytes())
     meta = pq.ParquetFile(tmp_path / "p.parquet").metadata
     start = meta.row_group(2).column(0).data_page_offset  # the third row group's text page

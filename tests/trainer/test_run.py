@@ -15,10 +15,20 @@ from meco.trainer.data import PackedLoader, open_variants, validation_batches
 from meco.trainer.metrics import summary_line
 from meco.trainer.train import train
 
-from .train_helpers import make_prepared, read_metrics
+from tests.train_helpers import make_prepared, read_metrics
 
-RUN = {"model": "debug", "seq_len": 16, "batch_tokens": 64, "micro_batch": 2, "steps": 8, "cooldown_fraction": 0.25,
-       "eval_every": 4, "val_tokens": 200, "log_every": 100, "lr": 1e-2}  # fmt: skip
+RUN = {
+    "model": "debug",
+    "seq_len": 16,
+    "batch_tokens": 64,
+    "micro_batch": 2,
+    "steps": 8,
+    "cooldown_fraction": 0.25,
+    "eval_every": 4,
+    "val_tokens": 200,
+    "log_every": 100,
+    "lr": 1e-2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +54,8 @@ def test_metrics_and_phase_switch(data, straight):
     assert [r["phase"] for r in m] == ["conditioned"] * 6 + ["cooldown"] * 2  # 75% of 8 steps = 384 tokens
     assert all(np.isfinite(r["loss"]) and r["mfu"] is None and r["tokens_per_s"] > 0 for r in m)
     assert [sorted(k for k in r if k.startswith("val")) for r in m if "val_loss_cooldown" in r] == [
-        ["val_loss_conditioned", "val_loss_cooldown"]] * 2  # fmt: skip
+        ["val_loss_conditioned", "val_loss_cooldown"]
+    ] * 2
     assert m[0]["lr"] == pytest.approx(1e-2, rel=1e-12)  # round(5% of 8) = 0 warmup steps
     assert m[-1]["lr"] == pytest.approx(1e-3 + 9e-3 * 0.5 * (1 + math.cos(math.pi * 7 / 8)), rel=1e-12)  # one schedule
     assert [p.name for p in sorted((straight / "checkpoints").iterdir())] == ["step-0000006", "step-0000008"]
@@ -83,7 +94,8 @@ def test_resume_gives_identical_losses(data, straight, tmp_path, half):
     run(data, tmp_path, resume=True)
     assert [r["loss"] for r in read_metrics(tmp_path)] == [r["loss"] for r in read_metrics(straight)]
     assert [r.get("val_loss_conditioned") for r in read_metrics(tmp_path)] == [
-        r.get("val_loss_conditioned") for r in read_metrics(straight)]  # fmt: skip
+        r.get("val_loss_conditioned") for r in read_metrics(straight)
+    ]
 
 
 def test_resuming_a_finished_run_trains_nothing_and_keeps_its_summary(data, tmp_path, capsys):
@@ -94,23 +106,38 @@ def test_resuming_a_finished_run_trains_nothing_and_keeps_its_summary(data, tmp_
         assert (tmp_path / "summary.json").read_text() == written
         assert len(read_metrics(tmp_path)) == 2
     out = capsys.readouterr().out
-    assert (f"train: {tmp_path} is already at step 2 (this run would stop at 2); nothing to train, "
-            "summary.json left as it is") in out  # fmt: skip
+    assert (
+        f"train: {tmp_path} is already at step 2 (this run would stop at 2); nothing to train, "
+        "summary.json left as it is"
+    ) in out
     assert f"train: {tmp_path} is already at step 2 (this run would stop at 1)" in out
 
 
 def test_summary_line_without_a_loss():
-    summary = {"steps": 0, "tokens": 0, "switch_step": 0, "final_loss": None, "val_loss_conditioned": None,
-               "val_loss_cooldown": 2.5, "tokens_per_s": 0.0, "wall_s": 0.25, "out": "run"}  # fmt: skip
-    assert summary_line(summary) == ("summary: 0 steps, 0 tokens (cooldown from step 0), final loss n/a, held-out loss "
-                                     "n/a with metadata / 2.5000 without, 0 tokens/s, 0.2 s -> run/summary.json")  # fmt: skip
+    summary = {
+        "steps": 0,
+        "tokens": 0,
+        "switch_step": 0,
+        "final_loss": None,
+        "val_loss_conditioned": None,
+        "val_loss_cooldown": 2.5,
+        "tokens_per_s": 0.0,
+        "wall_s": 0.25,
+        "out": "run",
+    }
+    assert summary_line(summary) == (
+        "summary: 0 steps, 0 tokens (cooldown from step 0), final loss n/a, held-out loss "
+        "n/a with metadata / 2.5000 without, 0 tokens/s, 0.2 s -> run/summary.json"
+    )
 
 
 def test_a_meco_run_too_short_for_a_conditioned_step_says_so(data, tmp_path, capsys):
     run(data, tmp_path, steps=1, eval_every=0)
     assert [r["phase"] for r in read_metrics(tmp_path)] == ["cooldown"]
-    assert ("train: no conditioned step in a run of 1 at --cooldown-fraction 0.25; the whole run is cooldown"
-            in capsys.readouterr().out)  # fmt: skip
+    assert (
+        "train: no conditioned step in a run of 1 at --cooldown-fraction 0.25; the whole run is cooldown"
+        in capsys.readouterr().out
+    )
 
 
 def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
@@ -122,9 +149,24 @@ def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
 def torchrun(data, out, *extra, port=29517):
     args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", f"--master-port={port}",
-                    "-m", "meco.trainer", f"--data={data}", f"--out={out}", *args, *extra],
-                   check=True, env=env, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node=2",
+            f"--master-port={port}",
+            "-m",
+            "meco.trainer",
+            f"--data={data}",
+            f"--out={out}",
+            *args,
+            *extra,
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
 
 
 def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, straight, tmp_path):
@@ -133,10 +175,18 @@ def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, 
     assert [r["phase"] for r in ddp] == [r["phase"] for r in single]
     # the same global batches; only the order of floating-point sums differs (all-reduce vs accumulation)
     np.testing.assert_allclose([r["loss"] for r in ddp], [r["loss"] for r in single], rtol=1e-5, atol=0)
-    np.testing.assert_allclose([r["val_loss_cooldown"] for r in ddp if "val_loss_cooldown" in r],
-                               [r["val_loss_cooldown"] for r in single if "val_loss_cooldown" in r], rtol=1e-5)
+    np.testing.assert_allclose(
+        [r["val_loss_cooldown"] for r in ddp if "val_loss_cooldown" in r],
+        [r["val_loss_cooldown"] for r in single if "val_loss_cooldown" in r],
+        rtol=1e-5,
+    )
     assert sorted(p.name for p in (tmp_path / "ddp/checkpoints/step-0000008").iterdir()) == [
-        "model.pt", "optimizer.pt", "rng-0.pt", "rng-1.pt", "state.json"]  # fmt: skip
+        "model.pt",
+        "optimizer.pt",
+        "rng-0.pt",
+        "rng-1.pt",
+        "state.json",
+    ]
     torchrun(data, tmp_path / "resumed", "--stop-after=7")  # stops after the switch at step 6
     torchrun(data, tmp_path / "resumed", "--resume")
     assert [r["loss"] for r in read_metrics(tmp_path / "resumed")] == [r["loss"] for r in ddp]
@@ -150,8 +200,9 @@ def test_ddp_evaluates_a_validation_set_smaller_than_the_ranks(data, tmp_path):
     run(data, tmp_path / "single", **small, micro_batch=4)  # the same global batch on one rank
     ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "single")
     for variant in ("conditioned", "cooldown"):
-        np.testing.assert_allclose([r[f"val_loss_{variant}"] for r in ddp], [r[f"val_loss_{variant}"] for r in single],
-                                   rtol=1e-5, atol=0)  # fmt: skip
+        np.testing.assert_allclose(
+            [r[f"val_loss_{variant}"] for r in ddp], [r[f"val_loss_{variant}"] for r in single], rtol=1e-5, atol=0
+        )
 
 
 def test_budget_beyond_the_data_starts_a_new_epoch(data, tmp_path, capsys):
@@ -177,8 +228,13 @@ def test_progress_bar_on_a_terminal_and_a_summary_line(data, tmp_path):
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal has a size
     args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
-    proc = subprocess.run([sys.executable, "-m", "meco.cli", "train", "--data", str(data), "--out", str(tmp_path / "o"), *args],
-                          stderr=secondary, stdout=subprocess.PIPE, text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "meco.cli", "train", "--data", str(data), "--out", str(tmp_path / "o"), *args],
+        stderr=secondary,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
     os.close(secondary)
     chunks = []
     while True:
@@ -194,4 +250,7 @@ def test_progress_bar_on_a_terminal_and_a_summary_line(data, tmp_path):
     assert proc.returncode == 0
     assert "8/8" in bar and "phase=cooldown" in bar and "loss=" in bar
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert f"summary: 8 steps, 512 tokens (cooldown from step 6), final loss {summary['final_loss']:.4f}, held-out loss" in proc.stdout
+    assert (
+        f"summary: 8 steps, 512 tokens (cooldown from step 6), final loss {summary['final_loss']:.4f}, held-out loss"
+        in proc.stdout
+    )

@@ -46,7 +46,9 @@ def test_domain_of_an_ip_host_is_the_host_and_it_has_no_suffix():
     assert values == {"domain": "192.168.0.1"}
 
 
-@pytest.mark.parametrize("url, reason", [(None, "no_url"), ("  ", "no_url"), (42, "non_string_url"), ("http://", "unparsable_url")])
+@pytest.mark.parametrize(
+    "url, reason", [(None, "no_url"), ("  ", "no_url"), (42, "non_string_url"), ("http://", "unparsable_url")]
+)
 def test_missing_metadata_reasons(url, reason):
     assert UrlMetadata(["host"]).extract(url) == ({}, reason)
 
@@ -55,7 +57,10 @@ def test_hash_is_stable_salted_and_host_based():
     assert host_hash("en.wikipedia.org", "") == host_hash("en.wikipedia.org", "")
     assert host_hash("en.wikipedia.org", "a") != host_hash("en.wikipedia.org", "b")
     assert len(host_hash("en.wikipedia.org", "")) == 16
-    values = [UrlMetadata(["hash"], "k").extract(u)[0]["hash"] for u in ("https://EN.wikipedia.org/a", "http://en.wikipedia.org:80/b")]
+    values = [
+        UrlMetadata(["hash"], "k").extract(u)[0]["hash"]
+        for u in ("https://EN.wikipedia.org/a", "http://en.wikipedia.org:80/b")
+    ]
     assert values[0] == values[1]
 
 

@@ -57,8 +57,10 @@ def test_megatron_bytes_equal_the_shards(prepared_shared, megatron_export):
             ends = np.fromfile(str(source) + ".index", "<u8").astype(np.int64)
             lengths = np.diff(ends, prepend=0)
             tokens = np.fromfile(source, "<u4")
-            for suffix, code, itemsize, data in (("", 4, 4, tokens.astype("<i4").tobytes()),
-                                                  ("_loss", 1, 1, Path(str(source) + ".loss").read_bytes())):  # fmt: skip
+            for suffix, code, itemsize, data in (
+                ("", 4, 4, tokens.astype("<i4").tobytes()),
+                ("_loss", 1, 1, Path(str(source) + ".loss").read_bytes()),
+            ):
                 assert Path(f"{prefix}{suffix}.bin").read_bytes() == data
                 got_code, got_lengths, pointers, doc_indices = read_mmidx(Path(f"{prefix}{suffix}.idx"))
                 assert got_code == code
@@ -78,7 +80,9 @@ def test_megatron_indexed_dataset_returns_every_document(prepared_shared, megatr
             prefix = variant_dir(out, split, variant) / Path(shard.path).stem
             tokens, loss = megatron_dataset(prefix), megatron_dataset(f"{prefix}_loss")
             assert len(tokens) == len(loss) == len(shard)
-            for got_tokens, got_loss in zip(tokens[0 : len(shard)], loss[0 : len(shard)], strict=True):  # one read per file
+            for got_tokens, got_loss in zip(
+                tokens[0 : len(shard)], loss[0 : len(shard)], strict=True
+            ):  # one read per file
                 want_tokens, want_loss = shards.document(i)
                 assert (got_tokens.dtype, got_loss.dtype) == (np.int32, np.uint8)
                 np.testing.assert_array_equal(got_tokens, want_tokens)
@@ -90,19 +94,26 @@ def test_megatron_indexed_dataset_returns_every_document(prepared_shared, megatr
 
 def test_megatron_uint16_below_65500_ids(tmp_path):
     assert (megatron_dtype(65499), megatron_dtype(65500)) == (np.dtype("<u2"), np.dtype("<i4"))
-    write_indexed_dataset(tmp_path / "small", np.array([5, 6, 7, 8, 65498], np.uint32), np.array([2, 5], np.uint64), megatron_dtype(50257))
+    write_indexed_dataset(
+        tmp_path / "small", np.array([5, 6, 7, 8, 65498], np.uint32), np.array([2, 5], np.uint64), megatron_dtype(50257)
+    )
     assert (tmp_path / "small.bin").read_bytes() == np.array([5, 6, 7, 8, 65498], "<u2").tobytes()
     assert (tmp_path / "small.idx").read_bytes() == (
-        b"MMIDIDX\x00\x00" + struct.pack("<QBQQ", 1, 8, 2, 3) + struct.pack("<2i", 2, 3) + struct.pack("<2q", 0, 4)
+        b"MMIDIDX\x00\x00"
+        + struct.pack("<QBQQ", 1, 8, 2, 3)
+        + struct.pack("<2i", 2, 3)
+        + struct.pack("<2q", 0, 4)
         + struct.pack("<3q", 0, 1, 2)
-    )  # fmt: skip
+    )
     ds = megatron_dataset(tmp_path / "small")
     assert [ds[0].tolist(), ds[1].tolist(), ds[1].dtype] == [[5, 6], [7, 8, 65498], np.uint16]
 
 
 def olmo_datasets(out: Path, sequence_length: int) -> dict:
     """Run the config file the export wrote, as a user would, at a test-sized sequence length."""
-    source = (out / "olmo_datasets.py").read_text().replace("SEQUENCE_LENGTH = 2048", f"SEQUENCE_LENGTH = {sequence_length}")
+    source = (
+        (out / "olmo_datasets.py").read_text().replace("SEQUENCE_LENGTH = 2048", f"SEQUENCE_LENGTH = {sequence_length}")
+    )
     namespace: dict = {}
     exec(compile(source, str(out / "olmo_datasets.py"), "exec"), namespace)
     return namespace["datasets"]
@@ -141,9 +152,15 @@ def test_olmo_copy_makes_plain_files(prepared_shared, tmp_path):
 def test_export_refuses_a_non_empty_output_and_copy_for_megatron(prepared_shared, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "old.bin").write_bytes(b"")
-    result = CliRunner().invoke(main, ["export-shards", str(prepared_shared), str(tmp_path / "out"), "--format", "olmo"])
+    result = CliRunner().invoke(
+        main, ["export-shards", str(prepared_shared), str(tmp_path / "out"), "--format", "olmo"]
+    )
     assert result.exit_code == 1 and f"{tmp_path / 'out'}: exists and is not empty" in result.output
-    result = CliRunner().invoke(main, ["export-shards", str(prepared_shared), str(tmp_path / "new"), "--format", "megatron", "--copy"])
+    result = CliRunner().invoke(
+        main, ["export-shards", str(prepared_shared), str(tmp_path / "new"), "--format", "megatron", "--copy"]
+    )
     assert result.exit_code == 2 and "--copy applies to --format olmo only" in result.output
-    result = CliRunner().invoke(main, ["export-shards", str(tmp_path / "nowhere"), str(tmp_path / "new"), "--format", "megatron"])
+    result = CliRunner().invoke(
+        main, ["export-shards", str(tmp_path / "nowhere"), str(tmp_path / "new"), "--format", "megatron"]
+    )
     assert result.exit_code == 1 and "no such data folder" in result.output

@@ -18,7 +18,7 @@ from meco.inference.loading import InferenceError, load, resolve_checkpoint
 from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
 
-from .inference_helpers import HOSTS, prepare_c4, train_debug
+from tests.inference_helpers import HOSTS, prepare_c4, train_debug
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,10 @@ def test_checkpoint_resolution(run, tmp_path):
 
 def test_metadata_values_fill_the_kinds_in_order():
     assert metadata_values(["en.wikipedia.org"], ["host"]) == {"host": "en.wikipedia.org"}
-    assert metadata_values(["topic=science", "bbc.co.uk"], ["host", "topic"]) == {"topic": "science", "host": "bbc.co.uk"}
+    assert metadata_values(["topic=science", "bbc.co.uk"], ["host", "topic"]) == {
+        "topic": "science",
+        "host": "bbc.co.uk",
+    }
     with pytest.raises(InferenceError, match=r"2 unnamed values but only \['host'\] left"):
         metadata_values(["a.com", "b.com"], ["host"])
     unknown = r"^--metadata topic=x: the model was not trained with kind 'topic', only with \['host'\]$"
@@ -81,13 +84,14 @@ def test_cached_greedy_equals_full_recomputation(loaded):
     model = loaded.model
     context = loaded.tokenizer.encode_batch(["URL: en.wikipedia.org\n\nDocument 3 talks"])[0]
     cache = KVCache(model, 1, 32)
-    torch.testing.assert_close(forward_cached(model, torch.tensor([context]), cache), model(torch.tensor([context])),
-                               rtol=0, atol=1e-5)  # fmt: skip
+    torch.testing.assert_close(
+        forward_cached(model, torch.tensor([context]), cache), model(torch.tensor([context])), rtol=0, atol=1e-5
+    )
     cached = generate(model, context, 20, Sampling(temperature=0), eos_id=None)
     full = list(context)
     for _ in range(20):
         full.append(int(model(torch.tensor([full]))[0, -1].argmax()))
-    assert cached == full[len(context):] and len(cached) == 20
+    assert cached == full[len(context) :] and len(cached) == 20
 
 
 def test_sampling_options():
@@ -109,13 +113,29 @@ def test_generation_stops_at_eos_and_never_samples_untrained_rows(loaded):
     only_eos = torch.zeros(rows, dtype=torch.bool)
     only_eos[tok.eos_id] = True
     assert generate(loaded.model, [1, 2, 3], 10, Sampling(), tok.eos_id, only_eos) == [tok.eos_id]
-    a, b = (generate(loaded.model, [1, 2, 3], 8, Sampling(temperature=1.0, top_p=0.9), None, allowed, seed=7) for _ in range(2))
+    a, b = (
+        generate(loaded.model, [1, 2, 3], 8, Sampling(temperature=1.0, top_p=0.9), None, allowed, seed=7)
+        for _ in range(2)
+    )
     assert a == b and all(allowed[a])
 
 
 def test_generate_command(run):
-    result = CliRunner().invoke(main, ["generate", str(run[1]), "--prompt", "Document 3", "-m", "en.wikipedia.org",
-                                       "--temperature", "0", "--max-new-tokens", "5"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            str(run[1]),
+            "--prompt",
+            "Document 3",
+            "-m",
+            "en.wikipedia.org",
+            "--temperature",
+            "0",
+            "--max-new-tokens",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("URL: en.wikipedia.org\n\nDocument 3")
     bad = CliRunner().invoke(main, ["generate", str(run[1]), "-m", "a.com", "-m", "b.com"])
@@ -139,7 +159,9 @@ def test_eval_conditions_score_the_same_tokens(run, loaded):
     cond, cool = Shards.open(data, "conditioned", "val"), Shards.open(data, "cooldown", "val")
     n = len(cool)
     assert report["documents"] == n and max(len(cond.document(i)[0]) for i in range(n)) < 200  # nothing cut
-    unconditional, targets = direct_loss(loaded.model, [(cool.document(i)[0], cool.document(i)[1] == 1) for i in range(n)])
+    unconditional, targets = direct_loss(
+        loaded.model, [(cool.document(i)[0], cool.document(i)[1] == 1) for i in range(n)]
+    )
     assert report["loss"]["unconditional"] == pytest.approx(unconditional, rel=1e-6) and report["targets"] == targets
 
     def conditioned_targets(i):  # the conditioned variant's targets but the first document token (no BOS)
@@ -166,8 +188,10 @@ def test_eval_refuses_negative_sizes(run):
 def test_eval_cuts_documents_to_the_context(run, loaded):
     report = evaluate(loaded, "val", ["a.very.long.invented.host.example.org"], max_docs=4, top=1)
     assert report["context"] == 32 and report["documents"] == 4 and len(report["groups"]) == 1
-    result = CliRunner().invoke(main, ["eval", str(run[1]), "-m", "a.very.long.invented.host.example.org",
-                                       "--max-docs", "4", "--top", "1", "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["eval", str(run[1]), "-m", "a.very.long.invented.host.example.org", "--max-docs", "4", "--top", "1", "--json"],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == report
     text = CliRunner().invoke(main, ["eval", str(run[1]), "--max-docs", "4"]).output
@@ -179,12 +203,20 @@ def test_conditions_exact():
 
     cond, cool = np.array([9, 50, 51, 1, 2, 3, 60]), np.array([9, 1, 2, 3, 60])  # BOS 9, prefix 50 51, EOS 60
     mask = np.array([0, 1, 1, 1, 1], np.uint8)
-    tokens, masks, true = conditions(cond, cool, mask, True, [52, 53, 54], context=6)  # the longest, chosen, fills 7 tokens
+    tokens, masks, true = conditions(
+        cond, cool, mask, True, [52, 53, 54], context=6
+    )  # the longest, chosen, fills 7 tokens
     assert true.tolist() == [50, 51]
-    assert {c: t.tolist() for c, t in tokens.items()} == {"unconditional": [9, 1, 2, 3], "true": [9, 50, 51, 1, 2, 3],
-                                                         "chosen": [9, 52, 53, 54, 1, 2, 3]}  # fmt: skip
-    assert {c: m.tolist() for c, m in masks.items()} == {"unconditional": [0, 1, 1, 1], "true": [0, 0, 0, 1, 1, 1],
-                                                        "chosen": [0, 0, 0, 0, 1, 1, 1]}  # fmt: skip
+    assert {c: t.tolist() for c, t in tokens.items()} == {
+        "unconditional": [9, 1, 2, 3],
+        "true": [9, 50, 51, 1, 2, 3],
+        "chosen": [9, 52, 53, 54, 1, 2, 3],
+    }
+    assert {c: m.tolist() for c, m in masks.items()} == {
+        "unconditional": [0, 1, 1, 1],
+        "true": [0, 0, 0, 1, 1, 1],
+        "chosen": [0, 0, 0, 0, 1, 1, 1],
+    }
     tokens, masks, _ = conditions(cond[1:], cool[1:], mask[1:], False, None, context=10)  # no BOS: 1 is not scored
     assert tokens["true"].tolist() == [50, 51, 1, 2, 3, 60] and masks["true"].tolist() == [0, 0, 0, 1, 1, 1]
     assert masks["unconditional"].tolist() == [0, 1, 1, 1]
@@ -196,6 +228,9 @@ def test_only_the_cli_imports_inference():
     import meco
 
     root = Path(meco.__file__).parent
-    importers = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
-                 if "inference" not in p.parts and "inference" in p.read_text()]  # fmt: skip
+    importers = [
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.py")
+        if "inference" not in p.parts and "inference" in p.read_text()
+    ]
     assert importers == ["cli.py"]
