@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import MecoError, OptionError
+
 FORMAT = "meco-shards"
 VERSION = 1
 VARIANTS = ("conditioned", "cooldown")
@@ -36,7 +38,7 @@ PARTIAL_SUFFIX = ".partial"  # files are written under this suffix and renamed o
 SHARD_SUFFIXES = ("", ".index", ".loss")  # the three arrays of one shard, by suffix on <name>.ds
 
 
-class ShardFormatError(ValueError):
+class ShardFormatError(MecoError, ValueError):
     """A prepared folder that cannot be read as meco shards; the message names the file."""
 
 
@@ -217,7 +219,7 @@ class Shards:
         root = Path(root)
         manifest = read_manifest(root)
         if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
+            raise OptionError(f"variant must be one of {VARIANTS}, not {variant!r}")
         dtype = np.dtype(manifest["token_dtype"])
         entries = manifest["splits"].get(split, {}).get(variant, {}).get("files", [])
         folder = variant_dir(root, split, variant)
@@ -290,7 +292,7 @@ class TokenWindows:
 
     def __init__(self, shards: Shards, seq_len: int):
         if seq_len < 1:
-            raise ValueError(f"seq_len must be at least 1, not {seq_len}")
+            raise OptionError(f"seq_len must be at least 1, not {seq_len}")
         self.shards, self.seq_len = shards, seq_len
 
     def __len__(self) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import MecoError
+
 DEFAULT_TOKENIZER = "cl100k_base"
 # tiktoken/tiktoken_ext/openai_public.py pins this digest for cl100k_base.tiktoken
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
@@ -20,7 +22,7 @@ BOS_CANDIDATES = ("<|begin_of_text|>", "<s>", "<bos>")
 EOS_CANDIDATES = ("<|end_of_text|>", "<|endoftext|>", "</s>", "<eos>")
 
 
-class TokenizerError(ValueError):
+class TokenizerError(MecoError, ValueError):
     """The tokenizer named cannot be loaded; the message says what was tried."""
 
 

@@ -60,8 +60,8 @@ def test_default_run_prepares_the_shipped_samples_offline(tmp_path, tokenizer):
         "https_proxy": "http://127.0.0.1:9",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "meco.cli", "prepare"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "meco.cli", "prepare", "-o", str(tmp_path / "meco-data")],
+        cwd=DATA_SAMPLES.parent,  # the default input is ./data_samples, as in the README's first command
         capture_output=True,
         text=True,
         env=os.environ | offline,

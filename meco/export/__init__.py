@@ -8,9 +8,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MecoError, OptionError
 from ..shards import ShardFile, read_manifest, variant_dir
 
 FORMATS = ("megatron", "olmo")
+
+
+class ExportError(MecoError, ValueError):
+    """A prepared folder that cannot be written in the chosen layout."""
+
+
+class OutputExists(MecoError, FileExistsError):
+    """The output folder already holds files; exports never mix with or overwrite earlier ones."""
 
 
 @dataclass
@@ -45,7 +54,7 @@ def empty_output(out: str | os.PathLike) -> Path:
     """The output folder, created; an existing non-empty one is refused so no stale file survives."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out}: exists and is not empty; export into a new folder")
+        raise OutputExists(f"{out}: exists and is not empty; export into a new folder")
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -60,4 +69,4 @@ def export(root: str | os.PathLike, fmt: str, out: str | os.PathLike, copy: bool
         from .olmo import export_olmo
 
         return export_olmo(root, out, copy=copy)
-    raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    raise OptionError(f"format must be one of {FORMATS}, not {fmt!r}")

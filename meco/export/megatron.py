@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..shards import PARTIAL_SUFFIX
-from . import empty_output, source_shards
+from . import ExportError, empty_output, source_shards
 
 HEADER = b"MMIDIDX\x00\x00"
 DTYPE_CODES = {np.dtype("u1"): 1, np.dtype("i4"): 4, np.dtype("u2"): 8}  # Megatron's DType enum
@@ -34,7 +34,7 @@ def write_indexed_dataset(prefix: Path, values: np.ndarray, ends: np.ndarray, dt
     dtype = np.dtype(dtype).newbyteorder("<")
     lengths = np.diff(ends.astype(np.int64), prepend=0)
     if len(lengths) and lengths.max() > np.iinfo(np.int32).max:
-        raise ValueError(f"{prefix}: a document of {lengths.max()} tokens; Megatron's lengths are int32")
+        raise ExportError(f"{prefix}: a document of {lengths.max()} tokens; Megatron's lengths are int32")
     bin_path, idx_path = Path(str(prefix) + ".bin"), Path(str(prefix) + ".idx")
     with open(str(bin_path) + PARTIAL_SUFFIX, "wb") as f:
         for start in range(0, len(values), CHUNK):

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from ..errors import reported
+
 CKPT_HELP = "CKPT: a training output folder (its newest checkpoint) or one checkpoints/step-XXXXXXX folder."
 data_option = click.option(
     "--data",
@@ -36,6 +38,7 @@ def _load(ckpt, data, **kw):
 @click.option("--top-k", type=int, default=0, show_default=True, help="Sample among the k likeliest tokens (0: all).")
 @click.option("--top-p", type=float, default=1.0, show_default=True, help="Nucleus sampling mass.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@reported
 def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, top_k, top_p, seed):
     """Continue PROMPT after a metadata prefix rendered as in training; stops at EOS."""
     from .decoding import Sampling
@@ -43,11 +46,8 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
 
     if temperature < 0 or not 0 < top_p <= 1 or top_k < 0 or max_new_tokens < 1:
         raise click.BadParameter("need --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0, --max-new-tokens >= 1")
-    try:
-        loaded = _load(ckpt, data)
-        done = complete(loaded, prompt, list(metadata), Sampling(temperature, top_k, top_p), max_new_tokens, seed)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from e
+    loaded = _load(ckpt, data)
+    done = complete(loaded, prompt, list(metadata), Sampling(temperature, top_k, top_p), max_new_tokens, seed)
     prefix, prompt_text, continuation = done.texts(loaded.tokenizer)
     click.echo(click.style(prefix, dim=True) + prompt_text + continuation)
 
@@ -75,14 +75,12 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
     help="Tokens per sequence; longer documents are cut (0: the training seq_len).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@reported
 def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):
     """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata."""
     from .evaluation import evaluate, format_report
 
-    try:
-        report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top, context)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from e
+    report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top, context)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
 
 
@@ -90,14 +88,12 @@ def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):
 @click.argument("ckpt", type=click.Path())
 @click.argument("out", type=click.Path())
 @data_option
+@reported
 def export_model_command(ckpt, out, data):
     """Write a Hugging Face Llama checkpoint (config, safetensors, tokenizer) into the new folder OUT."""
     from .hf_export import export_model
 
-    try:
-        path = export_model(_load(ckpt, data), out)
-    except (ValueError, OSError) as e:
-        raise click.ClickException(str(e)) from e
+    path = export_model(_load(ckpt, data), out)
     click.echo(
         f"exported {path}: LlamaForCausalLM.from_pretrained({str(path)!r}); "
         f"lm_eval --model hf --model_args pretrained={path} --tasks ..."

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import OptionError
 from ..trainer.model import Transformer
 
 
@@ -86,7 +87,7 @@ def generate(
     """New token ids after `context`, stopping after EOS (kept) or `max_new_tokens`.
     `allowed` (vocab,) bool masks out embedding rows the tokenizer has no token for."""
     if not context:
-        raise ValueError("generation needs at least one context token (a prompt or a metadata prefix)")
+        raise OptionError("generation needs at least one context token (a prompt or a metadata prefix)")
     generator = torch.Generator().manual_seed(seed)
     cache = KVCache(model, 1, len(context) + max_new_tokens)
     logits = forward_cached(model, torch.tensor([context]), cache)[0, -1]

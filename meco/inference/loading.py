@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import MecoError
 from ..pipeline.metadata import PrefixTemplate
 from ..shards import read_manifest
 from ..tokenizer import TextTokenizer, load_recorded_tokenizer
@@ -22,7 +23,7 @@ from ..trainer import checkpoint
 from ..trainer.model import ModelConfig, Transformer, rope_tables
 
 
-class InferenceError(ValueError):
+class InferenceError(MecoError, ValueError):
     """A checkpoint, data folder or option inference cannot use; the message names the path or value."""
 
 

@@ -1,5 +1,24 @@
-"""`meco prepare`: a datatrove pipeline from web corpora to aligned conditioned/cooldown shards."""
+"""`meco prepare`: a datatrove pipeline from web corpora to aligned conditioned/cooldown shards.
 
-from .prepare import PrepareConfig, build_executors, plan, prepare
+The names below load on first use, so that `meco --help` (which imports the command line, not the pipeline)
+never pays for importing datatrove.
+"""
 
-__all__ = ["PrepareConfig", "build_executors", "plan", "prepare"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "PrepareConfig": ".config",
+    "build_executors": ".job",
+    "plan": ".job",
+    "prepare": ".job",
+    "save_or_check_settings": ".job",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)

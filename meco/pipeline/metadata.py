@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
+from ..errors import MecoError
+
 KINDS = ("host", "domain", "suffix", "url", "hash", "topic")
 URL_KINDS = frozenset(KINDS) - {"topic"}
 DEFAULT_LINES = {
@@ -28,7 +30,7 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _HOST_OK = re.compile(r"^[^\s/\\?#@]+$")
 
 
-class MetadataError(ValueError):
+class MetadataError(MecoError, ValueError):
     """Bad metadata options (unknown kind, template naming a kind not asked for)."""
 
 

@@ -6,10 +6,12 @@ import re
 from functools import cached_property
 from pathlib import Path
 
+from ..errors import MecoError
+
 _WHITESPACE = re.compile(r"\s+")
 
 
-class TopicModelError(ValueError):
+class TopicModelError(MecoError, ValueError):
     """The topic model or its label file cannot be used; raised before any work starts."""
 
 

@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import MecoError
+
 PREFIX = "step-"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(MecoError, ValueError):
     """A checkpoint that cannot be resumed into this run; the message names the file."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import reported
 from .config import MODELS, MODES, TrainConfig
 
 D = TrainConfig()  # defaults shown in --help come from the dataclass
@@ -82,13 +83,11 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 @click.option("--compile", is_flag=True, help="torch.compile the model.")
 @click.option("--device", default=D.device, show_default=True, help="auto, cpu or cuda.")
 @click.option("--log-every", type=int, default=D.log_every, show_default=True)
+@reported
 def train_command(**options):
     """Train a Llama-style model on prepared shards: metadata-conditioned, then cooldown.
     Run under torchrun for data parallelism."""
     from .train import train
 
-    try:
-        config = TrainConfig(**options)
-        train(config)
-    except ValueError as e:  # bad input: ShardFormatError, CheckpointError, option checks
-        raise click.ClickException(str(e)) from e
+    config = TrainConfig(**options)
+    train(config)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..errors import OptionError
+
 MODES = ("meco", "standard")
 MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
 
@@ -47,21 +49,21 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise ValueError(f"mode {self.mode!r}: choose from {', '.join(MODES)}")
+            raise OptionError(f"mode {self.mode!r}: choose from {', '.join(MODES)}")
         if not 0 <= self.cooldown_fraction < 1:
-            raise ValueError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
+            raise OptionError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
         if self.tokens is not None and self.steps is not None:
-            raise ValueError("give --tokens or --steps, not both")
+            raise OptionError("give --tokens or --steps, not both")
         for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps"):
             value = getattr(self, option)
             if value is not None and value < 1:  # tokens/steps None: the default budget
-                raise ValueError(f"--{option.replace('_', '-')} {value}: must be at least 1")
+                raise OptionError(f"--{option.replace('_', '-')} {value}: must be at least 1")
 
     def plan(self, world_size: int) -> Plan:
         """Steps, gradient accumulation and the phase switch, checked against the batch geometry."""
         per_forward = self.seq_len * self.micro_batch * world_size
         if self.batch_tokens % per_forward:
-            raise ValueError(
+            raise OptionError(
                 f"--batch-tokens {self.batch_tokens} must be a multiple of seq_len x micro_batch x "
                 f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}"
             )

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import OptionError
+
 
 @dataclass(frozen=True, kw_only=True)
 class ModelConfig:
@@ -62,7 +64,7 @@ PRESETS = {
 
 def preset(name: str, **overrides) -> ModelConfig:
     if name not in PRESETS:
-        raise ValueError(f"model {name!r}: choose from {', '.join(PRESETS)}")
+        raise OptionError(f"model {name!r}: choose from {', '.join(PRESETS)}")
     return replace(PRESETS[name], **overrides)
 
 

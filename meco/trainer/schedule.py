@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..errors import OptionError
+
 
 @dataclass(frozen=True, kw_only=True)
 class Schedule:
@@ -20,7 +22,7 @@ class Schedule:
 
     def __post_init__(self):
         if self.kind not in ("cosine", "wsd"):
-            raise ValueError(f"schedule {self.kind!r}: choose cosine or wsd")
+            raise OptionError(f"schedule {self.kind!r}: choose cosine or wsd")
 
     def __call__(self, step: int) -> float:
         """Learning rate of optimizer step `step` (0-based)."""

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from meco.cli import main
 from meco.inference.hf_export import interleaved_to_halves
 from meco.inference.loading import load
-
 from tests.inference_helpers import prepare_c4, train_debug
 
 TEXTS = [

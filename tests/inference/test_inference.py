@@ -17,7 +17,6 @@ from meco.inference.generation import allowed_ids
 from meco.inference.loading import InferenceError, load, resolve_checkpoint
 from meco.pipeline.metadata import PrefixTemplate
 from meco.shards import Shards
-
 from tests.inference_helpers import HOSTS, prepare_c4, train_debug
 
 

@@ -6,7 +6,6 @@ import torch
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import IGNORE, PackedLoader, open_variants, validation_batches
-
 from tests.train_helpers import EOS, make_prepared, train_docs
 
 L = 16

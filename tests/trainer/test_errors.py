@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 
 from meco.trainer.cli import train_command
-
 from tests.train_helpers import make_prepared
 
 ARGS = ["--model=debug", "--seq-len=16", "--batch-tokens=32", "--micro-batch=2", "--steps=1", "--val-tokens=50"]

@@ -10,7 +10,6 @@ from meco.shards import Shards
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import IGNORE, PackedLoader, open_variants
 from meco.trainer.train import train
-
 from tests.train_helpers import read_metrics
 
 HOSTS = ["en.wikipedia.org", "www.bbc.co.uk", "example.com"]

@@ -14,7 +14,6 @@ from meco.trainer.config import TrainConfig
 from meco.trainer.data import PackedLoader, open_variants, validation_batches
 from meco.trainer.metrics import summary_line
 from meco.trainer.train import train
-
 from tests.train_helpers import make_prepared, read_metrics
 
 RUN = {

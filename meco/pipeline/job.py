@@ -13,63 +13,31 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.io import get_datafolder
 
+from ..errors import MecoError, OptionError
 from ..shards import MANIFEST, write_json_atomically
-from ..tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+from ..tokenizer import load_tokenizer
+from .config import DEFAULT_INPUT, PrepareConfig
 from .manifest import SETTINGS, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
-from .sources import SOURCES, InputGroup, build_reader, resolve_inputs
+from .sources import SOURCES, InputError, InputGroup, build_reader, resolve_inputs
 from .topic import TopicClassifier
 from .writer import MecoShardWriter
 
-DEFAULT_INPUT = str(Path(__file__).resolve().parents[2] / "data_samples")
 
-
-class SettingsMismatch(ValueError):
+class SettingsMismatch(MecoError, ValueError):
     """OUT already holds output prepared with other settings."""
 
 
-class TaskFailed(RuntimeError):
+class TaskFailed(MecoError, RuntimeError):
     """A datatrove task raised; finished tasks are kept, so the same command resumes once the cause is fixed."""
-
-
-@dataclass
-class PrepareConfig:
-    """Every `meco prepare` option; field docs are in `meco prepare --help`."""
-
-    inputs: list[str] = field(default_factory=lambda: [DEFAULT_INPUT])
-    output: str = "meco-data"
-    source: str = "auto"
-    text_key: str | None = None
-    url_key: str | None = None
-    metadata: list[str] = field(default_factory=lambda: ["host"])
-    template: str | None = None
-    hash_salt: str = ""
-    topic_model: str | None = None
-    topic_threshold: float = 0.0
-    topic_labels: str | None = None
-    tokenizer: str = DEFAULT_TOKENIZER
-    tasks: int | None = None
-    workers: int | None = None
-    limit: int = -1
-    seed: int = 0
-    val_fraction: float = 0.01
-    max_doc_chars: int = 10_000_000
-    batch_size: int = 1000
-
-    def shaping(self) -> dict:
-        """The settings that decide the output bytes; a resume must match them."""
-        settings = asdict(self)
-        for transient in ("output", "workers", "batch_size"):  # where and how fast, not what
-            settings.pop(transient)
-        return settings
 
 
 @dataclass
@@ -84,6 +52,11 @@ class PreparePlan:
 
 def plan(config: PrepareConfig) -> PreparePlan:
     """Check every option and input, failing with a clear message before any work starts."""
+    if config.inputs == [DEFAULT_INPUT] and not Path(DEFAULT_INPUT).exists():
+        raise InputError(
+            f"no INPUT given and ./{DEFAULT_INPUT} (the shipped samples, read when run in the meco checkout) is not "
+            "here; name the corpus files or folders to prepare"
+        )
     kinds = list(dict.fromkeys(config.metadata))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
@@ -93,9 +66,9 @@ def plan(config: PrepareConfig) -> PreparePlan:
     PrefixTemplate(template).check(kinds)
     for name in ("tasks", "workers", "batch_size", "max_doc_chars"):
         if getattr(config, name) is not None and getattr(config, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
+            raise OptionError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
     if config.limit == 0 or config.limit < -1:
-        raise ValueError(f"--limit {config.limit}: a positive number of documents per task, or -1 for all")
+        raise OptionError(f"--limit {config.limit}: a positive number of documents per task, or -1 for all")
     if len(config.hash_salt.encode()) > 64:
         raise MetadataError(f"--hash-salt is {len(config.hash_salt.encode())} bytes; BLAKE2b keys hold at most 64")
     if ("topic" in kinds) != bool(config.topic_model):
@@ -103,9 +76,9 @@ def plan(config: PrepareConfig) -> PreparePlan:
     if config.topic_model:
         TopicClassifier(config.topic_model, config.topic_threshold, config.topic_labels).check()
     if config.source not in ("auto", *SOURCES):
-        raise ValueError(f"--source {config.source!r}: choose from auto, {', '.join(SOURCES)}")
+        raise OptionError(f"--source {config.source!r}: choose from auto, {', '.join(SOURCES)}")
     if not 0 <= config.val_fraction < 1:
-        raise ValueError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
+        raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
     tokenizer = load_tokenizer(config.tokenizer).describe()
     groups = resolve_inputs(config.inputs, config.source)
     if config.tasks is None:

@@ -1,0 +1,155 @@
+"""`meco prepare`: click options onto PrepareConfig. Imports no datatrove, so `meco --help` stays fast."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..errors import reported
+from .config import PrepareConfig
+from .layouts import SOURCES
+from .metadata import KINDS
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+D = PrepareConfig()  # defaults shown in --help come from the dataclass
+
+
+def _kinds(ctx, param, values) -> list[str]:
+    """--metadata host,topic and --metadata host --metadata topic both work."""
+    kinds = [k.strip() for v in values for k in v.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise click.BadParameter(f"{bad}: choose from {', '.join(KINDS)}")
+    return kinds or D.metadata
+
+
+def _unescape(ctx, param, value):
+    """Let `--template 'URL: {host}\\n\\n'` mean real newlines, as users type it in a shell."""
+    return value.replace("\\n", "\n").replace("\\t", "\t") if value else value
+
+
+@click.command("prepare", context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1)
+@click.option("--output", "-o", default=D.output, show_default=True, help="Output folder (local or fsspec URL).")
+@click.option(
+    "--source",
+    type=click.Choice(["auto", *SOURCES]),
+    default=D.source,
+    show_default=True,
+    help="Input layout; auto classifies each file by name (and parquet columns).",
+)
+@click.option("--text-key", help="Field holding the text (default: text; RefinedWeb: content).")
+@click.option("--url-key", help="Field holding the URL (default: url).")
+@click.option(
+    "--metadata",
+    "-m",
+    multiple=True,
+    callback=_kinds,
+    help=f"Metadata kinds, repeatable or comma-separated: {', '.join(KINDS)}. [default: {D.metadata[0]}]",
+)
+@click.option(
+    "--template",
+    callback=_unescape,
+    help=r"Prefix template over the kinds, e.g. 'URL: {host}\nTopic: {topic}\n\n'. "
+    "Lines whose value is missing are left out.",
+)
+@click.option("--hash-salt", default=D.hash_salt, help="Key of the `hash` kind's BLAKE2b (at most 64 bytes).")
+@click.option("--topic-model", type=click.Path(), help="fastText classifier for the `topic` kind.")
+@click.option(
+    "--topic-threshold",
+    type=float,
+    default=D.topic_threshold,
+    show_default=True,
+    help="Minimum probability; below it the document gets no topic.",
+)
+@click.option("--topic-labels", type=click.Path(), help="File mapping raw labels to names: `label<TAB>name` lines.")
+@click.option(
+    "--tokenizer",
+    default=D.tokenizer,
+    show_default=True,
+    help="tokenizer.json path, Hugging Face name, or tiktoken encoding.",
+)
+@click.option("--tasks", type=int, help="datatrove tasks. [default: number of input files, at most the CPU count]")
+@click.option("--workers", type=int, help="Tasks run at once. [default: min(tasks, CPU count)]")
+@click.option(
+    "--limit", type=int, default=D.limit, help="Read at most this many documents per task (datatrove's limit)."
+)
+@click.option("--seed", type=int, default=D.seed, show_default=True, help="Seed of the validation split choice.")
+@click.option(
+    "--val-fraction",
+    type=float,
+    default=D.val_fraction,
+    show_default=True,
+    help="Fraction of documents held out into OUT/val/.",
+)
+@click.option(
+    "--max-doc-chars",
+    type=int,
+    default=D.max_doc_chars,
+    show_default=True,
+    help="Longer documents are skipped and counted.",
+)
+@click.option("--batch-size", type=int, default=D.batch_size, show_default=True, help="Documents per tokenizer call.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "slurm"]),
+    default="local",
+    show_default=True,
+    help="local processes, or a Slurm job array (then the manifest job runs after it).",
+)
+@click.option("--slurm-partition", help="Slurm partition (required with --executor slurm).")
+@click.option("--slurm-time", default="24:00:00", show_default=True, help="Slurm time limit per task.")
+@click.option("--slurm-cpus-per-task", type=int, default=2, show_default=True)
+@click.option("--slurm-mem-per-cpu-gb", type=int, default=2, show_default=True)
+@click.option("--slurm-qos", default="normal", show_default=True)
+@reported
+def prepare_command(
+    inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, slurm_mem_per_cpu_gb, slurm_qos, **options
+):
+    """Tokenize INPUTS (files, folders, fsspec URLs; default: the shipped data_samples/) into
+    aligned conditioned/cooldown shards. Rerunning with the same --output resumes."""
+    from .job import prepare, submit_to_slurm
+
+    config = PrepareConfig(**options, **({"inputs": list(inputs)} if inputs else {}))
+    started = time.time()
+    if executor == "slurm":
+        if not slurm_partition:
+            raise click.UsageError("--executor slurm needs --slurm-partition")
+        job = submit_to_slurm(
+            config,
+            partition=slurm_partition,
+            time=slurm_time,
+            qos=slurm_qos,
+            cpus_per_task=slurm_cpus_per_task,
+            mem_per_cpu_gb=slurm_mem_per_cpu_gb,
+        )
+        click.echo(f"submitted to Slurm; job {job} writes {config.output}/manifest.json when every task is done")
+        return
+    manifest = prepare(config)
+    click.echo(prepare_summary(manifest, config.output, time.time() - started))
+
+
+def prepare_summary(manifest: dict, output: str, seconds: float) -> str:
+    docs = manifest["documents"]
+    lines = [f"\nmeco prepare: {output}", f"  documents in       {docs['in']:>12,}"]
+    for split, variants in manifest["splits"].items():
+        for variant, v in variants.items():
+            lines.append(
+                f"  {split + '/' + variant:<18} {v['documents']:>12,} docs {v['tokens']:>14,} tokens "
+                f"{v['target_tokens']:>14,} targets"
+            )
+    for title, counts in (
+        ("without metadata", docs["without_metadata"]),
+        ("skipped", docs["skipped"]),
+        ("repaired", docs["repaired"]),
+    ):
+        total = sum(counts.values())
+        detail = ", ".join(f"{reason} {n:,}" for reason, n in counts.items())
+        lines.append(f"  {title:<18} {total:>12,}" + (f"  ({detail})" if detail else ""))
+    lines.append(f"  tokenizer          {manifest['tokenizer']['name']} ({manifest['token_dtype']})")
+    lines.append(
+        f"  throughput         {manifest['document_tokens'] / max(seconds, 1e-9):>12,.0f} tokens/s "
+        f"({seconds:.1f} s wall, resumed tasks included)"
+    )
+    return "\n".join(lines)

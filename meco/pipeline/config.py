@@ -1,0 +1,43 @@
+"""Every `meco prepare` setting in one dataclass; the command line takes its defaults from here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ..tokenizer import DEFAULT_TOKENIZER
+
+# The shipped samples, relative to the working directory: the README's first command runs in the checkout,
+# and an installed package has no business reading files of the folder it was installed from.
+DEFAULT_INPUT = "data_samples"
+
+
+@dataclass
+class PrepareConfig:
+    """Every `meco prepare` option; field docs are in `meco prepare --help`."""
+
+    inputs: list[str] = field(default_factory=lambda: [DEFAULT_INPUT])
+    output: str = "meco-data"
+    source: str = "auto"
+    text_key: str | None = None
+    url_key: str | None = None
+    metadata: list[str] = field(default_factory=lambda: ["host"])
+    template: str | None = None
+    hash_salt: str = ""
+    topic_model: str | None = None
+    topic_threshold: float = 0.0
+    topic_labels: str | None = None
+    tokenizer: str = DEFAULT_TOKENIZER
+    tasks: int | None = None
+    workers: int | None = None
+    limit: int = -1
+    seed: int = 0
+    val_fraction: float = 0.01
+    max_doc_chars: int = 10_000_000
+    batch_size: int = 1000
+
+    def shaping(self) -> dict:
+        """The settings that decide the output bytes; a resume must match them."""
+        settings = asdict(self)
+        for transient in ("output", "workers", "batch_size"):  # where and how fast, not what
+            settings.pop(transient)
+        return settings
