@@ -3,9 +3,10 @@
 
     python data_samples/make_samples.py
 
-Needs pyarrow and zstandard (no network). The texts and URLs come from sample_documents.py; the
-other fields (dates, WARC headers, scores, segments) are filler derived from a hash of each URL,
-so the output is deterministic: running the script twice gives byte-identical files.
+Needs pyarrow and zstandard (no network). The texts and URLs come from texts/*.jsonlines (one JSON
+record a line: url, text and, for RefinedWeb, image_urls); the other fields (dates, WARC headers,
+scores, segments) are filler derived from a hash of each URL, so the output is deterministic: running
+the script twice gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import gzip
 import hashlib
 import io
 import json
-import sys
 import uuid
 from pathlib import Path
 
@@ -25,9 +25,8 @@ import pyarrow.parquet as pq
 import zstandard
 
 HERE = Path(__file__).resolve().parent
-sys.dont_write_bytecode = True  # keep data_samples/ free of __pycache__
-sys.path.insert(0, str(HERE))
-from sample_documents import C4_DOCS, DCLM_DOCS, REFINEDWEB_DOCS  # noqa: E402
+# texts/*.jsonlines, not *.jsonl: `meco prepare data_samples` would read those as a fourth corpus.
+TEXTS = HERE / "texts"
 
 DCLM_PATH = HERE / "dclm/global-shard_01_of_10/local-shard_0_of_10/shard_00000000_processed.jsonl.zst"
 C4_PATH = HERE / "c4/c4-train.00000-of-01024.json.gz"
@@ -35,6 +34,12 @@ REFINEDWEB_PATH = HERE / "refinedweb/data/train-00000-of-00001.parquet"
 
 ZSTD_LEVEL = 3  # zstd's default level; one frame, content size in the header, no checksum
 GZIP_LEVEL = 9
+
+
+def read_texts(name: str) -> list[dict]:
+    """The records of texts/NAME.jsonlines, in file order."""
+    with open(TEXTS / f"{name}.jsonlines", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
 
 
 # ---------------------------------------------------------------- deterministic filler
@@ -82,10 +87,6 @@ def _ip(url: str) -> str:
     return f"{net}.{(n >> 8) % 254 + 1}"
 
 
-def _text(raw: str) -> str:
-    return raw.strip("\n")
-
-
 # ---------------------------------------------------------------- DCLM-baseline
 
 DCLM_DUMP = "CC-MAIN-2023-06"
@@ -126,9 +127,9 @@ def dclm_record(url: str, text: str) -> dict:
     }
 
 
-def write_dclm(path: Path) -> int:
+def write_dclm(path: Path, docs: list[dict]) -> int:
     # DCLM-baseline shards are sorted by URL; JSON as Python's json.dumps writes it, raw UTF-8.
-    records = sorted((dclm_record(url, _text(raw)) for url, raw in DCLM_DOCS), key=lambda r: r["url"])
+    records = sorted((dclm_record(d["url"], d["text"]) for d in docs), key=lambda r: r["url"])
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data))
@@ -143,15 +144,15 @@ def c4_record(url: str, text: str) -> dict:
     return {"text": text, "timestamp": _moment("2019-04-18", 9, "c4", url).strftime("%Y-%m-%dT%H:%M:%SZ"), "url": url}
 
 
-def write_c4(path: Path) -> int:
-    lines = "".join(json.dumps(c4_record(url, _text(raw)), ensure_ascii=False) + "\n" for url, raw in C4_DOCS)
+def write_c4(path: Path, docs: list[dict]) -> int:
+    lines = "".join(json.dumps(c4_record(d["url"], d["text"]), ensure_ascii=False) + "\n" for d in docs)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A fixed gzip header: no file name, mtime 0, OS byte 255 ("unknown") as in the published files.
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=buffer, mtime=0) as gz:
         gz.write(lines.encode())
     path.write_bytes(buffer.getvalue())
-    return len(C4_DOCS)
+    return len(docs)
 
 
 # ---------------------------------------------------------------- RefinedWeb (tiiuae/falcon-refinedweb)
@@ -193,8 +194,8 @@ def refinedweb_row(url: str, image_urls: list, text: str) -> dict:
     }
 
 
-def write_refinedweb(path: Path) -> int:
-    rows = [refinedweb_row(url, images, _text(raw)) for url, images, raw in REFINEDWEB_DOCS]
+def write_refinedweb(path: Path, docs: list[dict]) -> int:
+    rows = [refinedweb_row(d["url"], d["image_urls"], d["text"]) for d in docs]
     table = pa.Table.from_pylist(rows, schema=REFINEDWEB_SCHEMA)
     path.parent.mkdir(parents=True, exist_ok=True)
     # pyarrow's defaults, spelled out: one row group, snappy, dictionaries, statistics, format 2.6.
@@ -215,27 +216,28 @@ def write_refinedweb(path: Path) -> int:
 # ---------------------------------------------------------------- checks and main
 
 
-def check_documents() -> None:
-    urls = [doc[0] for doc in (*DCLM_DOCS, *C4_DOCS, *REFINEDWEB_DOCS)]
+def check_documents(texts: dict[str, list[dict]]) -> None:
+    docs = [d for records in texts.values() for d in records]
+    urls = [d["url"] for d in docs]
     assert len(urls) == len(set(urls)), "duplicate URL"
-    for doc in (*DCLM_DOCS, *C4_DOCS, *REFINEDWEB_DOCS):
-        words = len(_text(doc[-1]).split())
-        assert 80 <= words <= 400, (doc[0], words)
-    for url, raw in C4_DOCS:  # C4's line filters: no braces, every line ends in punctuation
-        text = _text(raw)
-        assert "{" not in text and "\n\n" not in text, url
-        assert all(line.rstrip()[-1] in '.!?"' for line in text.split("\n")), url
-    assert sum("\u2028" in _text(raw) for _, raw in DCLM_DOCS) == 1
+    for d in docs:
+        words = len(d["text"].split())
+        assert 80 <= words <= 400, (d["url"], words)
+    for d in texts["c4"]:  # C4's line filters: no braces, every line ends in punctuation
+        assert "{" not in d["text"] and "\n\n" not in d["text"], d["url"]
+        assert all(line.rstrip()[-1] in '.!?"' for line in d["text"].split("\n")), d["url"]
+    assert sum("\u2028" in d["text"] for d in texts["dclm"]) == 1
 
 
 def main() -> None:
-    check_documents()
-    for name, write, path in (
-        ("DCLM-baseline", write_dclm, DCLM_PATH),
-        ("C4", write_c4, C4_PATH),
-        ("RefinedWeb", write_refinedweb, REFINEDWEB_PATH),
+    texts = {name: read_texts(name) for name in ("dclm", "c4", "refinedweb")}
+    check_documents(texts)
+    for name, write, docs, path in (
+        ("DCLM-baseline", write_dclm, texts["dclm"], DCLM_PATH),
+        ("C4", write_c4, texts["c4"], C4_PATH),
+        ("RefinedWeb", write_refinedweb, texts["refinedweb"], REFINEDWEB_PATH),
     ):
-        count = write(path)
+        count = write(path, docs)
         print(f"{name:14} {count:3} documents  {path.stat().st_size:7} bytes  {path.relative_to(HERE.parent)}")
 
 
