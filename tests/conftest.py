@@ -30,18 +30,17 @@ def tokenizer():
 @pytest.fixture(scope="session")
 def tokenizer_json(tmp_path_factory, tokenizer) -> Path:
     """The default tokenizer as a Hugging Face tokenizer.json (what datatrove and the benchmark need)."""
-    from meco.tokenizer import tiktoken_to_huggingface
-
     path = tmp_path_factory.mktemp("tokenizer") / "tokenizer.json"
-    tiktoken_to_huggingface(tokenizer.backend).save(str(path))
+    tokenizer.huggingface().save(str(path))
     return path
 
 
 def prepare_folder(output: Path, inputs: list[str], **options) -> dict:
+    """Run `meco prepare`; return the manifest as written (its JSON)."""
     from meco.pipeline import PrepareConfig, prepare
 
     options.setdefault("workers", 1)
-    return prepare(PrepareConfig(inputs=[str(i) for i in inputs], output=str(output), **options))
+    return prepare(PrepareConfig(inputs=[str(i) for i in inputs], output=str(output), **options)).to_json()
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from meco.cli import main
-from meco.inspection import mark_masked, metadata_prefix, sample_indices
-from meco.pipeline.metadata import PrefixTemplate
-from meco.shards import Shards
+from meco.inspection.report import mark_masked, sample_indices
+from meco.shards import PrefixTemplate, Shards, prefix_span
 from tests.corpus import read_records
 
 
@@ -31,8 +30,10 @@ def test_mark_masked_brackets_every_untrained_run():
 
 def test_prefix_parsing_and_sampling():
     tokens, loss = np.array([1, 50, 51, 9, 2]), np.array([0, 0, 0, 1, 1], np.uint8)
-    assert metadata_prefix(tokens, loss, bos_id=1).tolist() == [50, 51]
-    assert metadata_prefix(tokens, loss, bos_id=None).tolist() == [1, 50, 51]
+    start, end = prefix_span(tokens, loss, bos_id=1)
+    assert tokens[start:end].tolist() == [50, 51]
+    start, end = prefix_span(tokens, loss, bos_id=None)
+    assert tokens[start:end].tolist() == [1, 50, 51]
     template = PrefixTemplate("URL: {host}\nTopic: {topic}\n\n")
     assert template.parse("URL: en.wikipedia.org\nTopic: a: b\n\n") == {"host": "en.wikipedia.org", "topic": "a: b"}
     assert sample_indices(10, 4).tolist() == [0, 3, 6, 9] and sample_indices(3, 100).tolist() == [0, 1, 2]

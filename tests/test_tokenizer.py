@@ -55,12 +55,13 @@ def test_a_vocabulary_file_with_another_checksum_is_refused(monkeypatch):
 
 
 def test_a_recorded_tokenizer_file_is_absolute_and_checked(tmp_path, tokenizer_json, monkeypatch):
+    from meco.shards import TokenizerRecord
     from meco.tokenizer import load_recorded_tokenizer
 
     monkeypatch.chdir(tokenizer_json.parent)
     recorded = load_tokenizer("tokenizer.json").describe()
     assert recorded["name"] == str(tokenizer_json)
     monkeypatch.chdir(tmp_path)
-    assert load_recorded_tokenizer(recorded).vocab_size == 100277
+    assert load_recorded_tokenizer(TokenizerRecord(**recorded)).vocab_size == 100277
     with pytest.raises(TokenizerError, match="is not the 0000.* recorded when the data was prepared"):
-        load_recorded_tokenizer(recorded | {"sha256": "0" * 64})
+        load_recorded_tokenizer(TokenizerRecord(**recorded | {"sha256": "0" * 64}))

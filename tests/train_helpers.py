@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from datatrove.io import get_datafolder
 
-from meco.shards import FORMAT, VERSION, ShardWriter, variant_dir
+from meco.shards import DocumentCounts, Manifest, ShardWriter, TokenizerRecord, VariantEntry, variant_dir
 
 VOCAB, EOS = 61, 60
 
@@ -20,8 +20,8 @@ def synthetic_docs(n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(rng.integers(50, 60, rng.integers(2, 5)), rng.integers(0, 50, rng.integers(3, 41))) for _ in range(n)]
 
 
-def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict:
-    entry = {}
+def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict[str, VariantEntry]:
+    entries = {}
     for variant in ("conditioned", "cooldown"):
         folder = variant_dir(root, split, variant)
         folder.mkdir(parents=True, exist_ok=True)
@@ -37,29 +37,31 @@ def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict:
             writer.write(np.concatenate(toks), np.concatenate(masks), np.array(lens))
             files.append(writer.commit())
             start += size
-        entry[variant] = {k: sum(f[k] for f in files) for k in ("documents", "tokens", "target_tokens")}
-        entry[variant]["files"] = files
-    return entry
+        entries[variant] = VariantEntry.of(files)
+    return entries
 
 
 def make_prepared(root: Path, n_train: int = 60, n_val: int = 8) -> Path:
     """Train documents in two shards (so lookups cross a shard boundary), val in one."""
     root = Path(root)
     train = synthetic_docs(n_train, seed=1)
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "vocab_size": VOCAB,
-        "token_size": 2,
-        "token_dtype": "uint16",
-        "bos_id": None,
-        "eos_id": EOS,
-        "splits": {
-            "train": write_split(root, "train", train, [n_train // 2, n_train - n_train // 2]),
-            "val": write_split(root, "val", synthetic_docs(n_val, seed=2), [n_val]),
-        },
+    splits = {
+        "train": write_split(root, "train", train, [n_train // 2, n_train - n_train // 2]),
+        "val": write_split(root, "val", synthetic_docs(n_val, seed=2), [n_val]),
     }
-    (root / "manifest.json").write_text(json.dumps(manifest))
+    written = n_train + n_val
+    manifest = Manifest(
+        tokenizer=TokenizerRecord("synthetic", "synthetic", VOCAB, None, EOS, None),
+        kinds=("host",),
+        template="URL: {host}\n\n",
+        seed=0,
+        val_fraction=n_val / written,
+        documents=DocumentCounts(read=written, written=written),
+        document_tokens=sum(len(body) for _, body in train),
+        splits=splits,
+        inputs=(),
+    )
+    (root / "manifest.json").write_text(json.dumps(manifest.to_json()))
     return root
 
 

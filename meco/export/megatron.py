@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..output import empty_output
 from ..shards import PARTIAL_SUFFIX
-from . import ExportError, empty_output, source_shards
+from . import ExportError
+from .source import source_shards
 
 HEADER = b"MMIDIDX\x00\x00"
 DTYPE_CODES = {np.dtype("u1"): 1, np.dtype("i4"): 4, np.dtype("u2"): 8}  # Megatron's DType enum
@@ -51,7 +53,7 @@ def write_indexed_dataset(prefix: Path, values: np.ndarray, ends: np.ndarray, dt
 def export_megatron(root, out) -> str:
     manifest, shards = source_shards(root, out)  # a bad source fails before OUT is created
     out = empty_output(out)
-    dtype = megatron_dtype(manifest["vocab_size"])
+    dtype = megatron_dtype(manifest.vocab_size)
     prefixes = defaultdict(list)
     for s in shards:
         s.out_dir.mkdir(parents=True, exist_ok=True)

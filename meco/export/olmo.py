@@ -11,9 +11,9 @@ import os
 import shutil
 from collections import defaultdict
 
-import numpy as np
-
-from . import empty_output, source_shards
+from ..output import empty_output
+from ..shards import Manifest
+from .source import source_shards
 
 TOKENS_SUFFIX = ".npy"  # raw arrays, as OLMo-core's own token files: np.memmap, not np.load
 MASK_SUFFIX = ".label_mask.npy"
@@ -37,12 +37,12 @@ def export_olmo(root, out, copy: bool = False) -> str:
     return f"OLMo-core numpy datasets in {out} ({'copies' if copy else 'symlinks'}); {out / CONFIG_FILE}:\n\n{config}"
 
 
-def olmo_config(manifest: dict, paths: dict, work_dir: str, sequence_length: int = 2048) -> str:
+def olmo_config(manifest: Manifest, paths: dict, work_dir: str, sequence_length: int = 2048) -> str:
     """Python source defining `datasets[(split, variant)]` as `NumpyFSLDatasetConfig`s over the export."""
     tokenizer = (
-        f"TokenizerConfig(vocab_size={manifest['vocab_size']}, eos_token_id={manifest['eos_id']}, "
-        f"pad_token_id={manifest['eos_id']}, bos_token_id={manifest['bos_id']}, "
-        f"identifier={manifest['tokenizer']['name']!r})"
+        f"TokenizerConfig(vocab_size={manifest.vocab_size}, eos_token_id={manifest.eos_id}, "
+        f"pad_token_id={manifest.eos_id}, bos_token_id={manifest.bos_id}, "
+        f"identifier={manifest.tokenizer.name!r})"
     )
     lines = [
         "from olmo_core.data import NumpyDatasetDType, NumpyFSLDatasetConfig, TokenizerConfig",
@@ -56,7 +56,7 @@ def olmo_config(manifest: dict, paths: dict, work_dir: str, sequence_length: int
             f"    ({split!r}, {variant!r}): NumpyFSLDatasetConfig(",
             f"        paths={tokens!r},",
             f"        label_mask_paths={masks!r},",
-            f"        dtype=NumpyDatasetDType.{np.dtype(manifest['token_dtype']).name},",
+            f"        dtype=NumpyDatasetDType.{manifest.token_dtype.name},",
             "        sequence_length=SEQUENCE_LENGTH,",
             "        tokenizer=TOKENIZER,",
             f"        work_dir={work_dir!r},",

@@ -7,7 +7,7 @@ BOS (when the tokenizer has one) and before the text.
 
 from __future__ import annotations
 
-from ..pipeline.metadata import KINDS
+from ..shards import KINDS
 from .loading import InferenceError, Loaded
 
 
@@ -36,10 +36,6 @@ def prefix_ids(loaded: Loaded, values: list[str]) -> list[int]:
     bos = [loaded.tokenizer.bos_id] if loaded.tokenizer.bos_id is not None else []
     if not values:
         return bos
-    if loaded.template is None:
-        raise InferenceError(
-            f"{loaded.data / 'manifest.json'}: records no metadata template; --metadata cannot be rendered"
-        )
     text = loaded.template.render(metadata_values(values, loaded.kinds))
     if not text:
         raise InferenceError(f"--metadata {values}: fills none of the template's fields {loaded.template.fields}")

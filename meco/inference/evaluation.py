@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..shards import Shards
+from ..shards import Shards, prefix_span
 from .conditioning import prefix_ids
 from .loading import InferenceError, Loaded, ensure_positions
 
@@ -25,13 +25,19 @@ NO_METADATA = "(none)"
 
 
 def conditions(
-    cond: np.ndarray, cool: np.ndarray, cool_loss: np.ndarray, has_bos: bool, chosen: list[int] | None, context: int
+    cond: np.ndarray,
+    cond_loss: np.ndarray,
+    cool: np.ndarray,
+    cool_loss: np.ndarray,
+    bos_id: int | None,
+    chosen: list[int] | None,
+    context: int,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Token sequences and target masks per condition for one document, and its true prefix ids."""
-    nb = int(has_bos)
+    nb, end = prefix_span(cond, cond_loss, bos_id)
     body, body_mask = cool[nb:], cool_loss[nb:].astype(bool)
-    true = cond[nb : len(cond) - len(body)]
-    if not np.array_equal(cond[len(cond) - len(body) :], body):
+    true = cond[nb:end]
+    if not np.array_equal(cond[end:], body):
         raise InferenceError(
             "the conditioned and cooldown variants disagree on a document's tokens: not document-aligned"
         )
@@ -78,15 +84,13 @@ def evaluate(
         raise InferenceError(f"{loaded.data}: the {split} split holds no documents")
     context = context or loaded.seq_len
     ensure_positions(loaded.model, context)
-    chosen = prefix_ids(loaded, metadata)[int(loaded.manifest["bos_id"] is not None) :] if metadata else None
-    key = loaded.template.fields[0] if loaded.template else None
+    chosen = prefix_ids(loaded, metadata)[int(loaded.has_bos) :] if metadata else None
+    key = loaded.template.fields[0]
     totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0]))  # group -> condition -> [loss, targets, documents]
     for i in range(n):
-        (ct, _), (kt, kl) = cond.document(i), cool.document(i)
-        tokens, masks, true = conditions(ct, kt, kl, loaded.manifest["bos_id"] is not None, chosen, context)
-        group = (
-            loaded.template.parse(loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA) if key else NO_METADATA
-        )
+        (ct, cl), (kt, kl) = cond.document(i), cool.document(i)
+        tokens, masks, true = conditions(ct, cl, kt, kl, loaded.manifest.bos_id, chosen, context)
+        group = loaded.template.parse(loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA)
         for c, (loss, count) in token_losses(loaded.model, tokens, masks).items():
             for g in ("all", group):
                 totals[g][c][0] += loss

@@ -27,10 +27,7 @@ class Completion:
 def allowed_ids(tokenizer: TextTokenizer, rows: int) -> torch.Tensor:
     """(rows,) bool: ids the tokenizer can decode. Embedding rows past the vocabulary (rounded up to a
     multiple of 128) and gaps in it (cl100k has no ids 100256 and 100261-100275) were never trained."""
-    if tokenizer.kind == "tiktoken":
-        ids = [*tokenizer.backend._mergeable_ranks.values(), *tokenizer.backend._special_tokens.values()]
-    else:
-        ids = list(tokenizer.backend.get_vocab(with_added_tokens=True).values())
+    ids = tokenizer.valid_ids()
     mask = torch.zeros(rows, dtype=torch.bool)
     mask[torch.tensor([i for i in ids if i < rows])] = True
     return mask

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import torch
 
-from ..export import empty_output
-from ..tokenizer import tiktoken_to_huggingface
+from ..output import empty_output
 from .loading import Loaded
 
 NAMES = {  # meco name -> HF name, per layer
@@ -77,8 +76,8 @@ def hf_config(loaded: Loaded) -> dict:
         "tie_word_embeddings": False,
         "attention_bias": False,
         "mlp_bias": False,
-        "bos_token_id": m["bos_id"],
-        "eos_token_id": m["eos_id"],
+        "bos_token_id": m.bos_id,
+        "eos_token_id": m.eos_id,
         "torch_dtype": "float32",
     }
 
@@ -86,12 +85,10 @@ def hf_config(loaded: Loaded) -> dict:
 def write_tokenizer(loaded: Loaded, out: Path) -> None:
     """tokenizer.json (converted from tiktoken, or the original file) and tokenizer_config.json with BOS/EOS."""
     tok = loaded.tokenizer
-    if tok.kind == "tiktoken":
-        tiktoken_to_huggingface(tok.backend).save(str(out / "tokenizer.json"))
-    elif Path(tok.name).is_file():
-        shutil.copyfile(tok.name, out / "tokenizer.json")
+    if tok.kind == "huggingface" and Path(tok.name).is_file():
+        shutil.copyfile(tok.name, out / "tokenizer.json")  # the very file the data was prepared with
     else:
-        tok.backend.save(str(out / "tokenizer.json"))
+        tok.huggingface().save(str(out / "tokenizer.json"))
     decode = lambda i: None if i is None else tok.decode([i])  # noqa: E731
     config = {
         "tokenizer_class": "PreTrainedTokenizerFast",
@@ -112,8 +109,7 @@ def export_model(loaded: Loaded, out: str | Path) -> Path:
     save_file(hf_state_dict(loaded), str(out / "model.safetensors"), metadata={"format": "pt"})
     (out / "config.json").write_text(json.dumps(hf_config(loaded), indent=2) + "\n")
     (out / "generation_config.json").write_text(
-        json.dumps({"bos_token_id": loaded.manifest["bos_id"], "eos_token_id": loaded.manifest["eos_id"]}, indent=2)
-        + "\n"
+        json.dumps({"bos_token_id": loaded.manifest.bos_id, "eos_token_id": loaded.manifest.eos_id}, indent=2) + "\n"
     )
     write_tokenizer(loaded, out)
     return out

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import reported
+from ..shards import KINDS
 from .config import PrepareConfig
 from .layouts import SOURCES
-from .metadata import KINDS
+
+if TYPE_CHECKING:
+    from ..shards import Manifest
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 D = PrepareConfig()  # defaults shown in --help come from the dataclass
@@ -130,26 +134,26 @@ def prepare_command(
     click.echo(prepare_summary(manifest, config.output, time.time() - started))
 
 
-def prepare_summary(manifest: dict, output: str, seconds: float) -> str:
-    docs = manifest["documents"]
-    lines = [f"\nmeco prepare: {output}", f"  documents in       {docs['in']:>12,}"]
-    for split, variants in manifest["splits"].items():
+def prepare_summary(manifest: Manifest, output: str, seconds: float) -> str:
+    docs = manifest.documents
+    lines = [f"\nmeco prepare: {output}", f"  documents in       {docs.read:>12,}"]
+    for split, variants in manifest.splits.items():
         for variant, v in variants.items():
             lines.append(
-                f"  {split + '/' + variant:<18} {v['documents']:>12,} docs {v['tokens']:>14,} tokens "
-                f"{v['target_tokens']:>14,} targets"
+                f"  {split + '/' + variant:<18} {v.documents:>12,} docs {v.tokens:>14,} tokens "
+                f"{v.target_tokens:>14,} targets"
             )
     for title, counts in (
-        ("without metadata", docs["without_metadata"]),
-        ("skipped", docs["skipped"]),
-        ("repaired", docs["repaired"]),
+        ("without metadata", docs.without_metadata),
+        ("skipped", docs.skipped),
+        ("repaired", docs.repaired),
     ):
         total = sum(counts.values())
         detail = ", ".join(f"{reason} {n:,}" for reason, n in counts.items())
         lines.append(f"  {title:<18} {total:>12,}" + (f"  ({detail})" if detail else ""))
-    lines.append(f"  tokenizer          {manifest['tokenizer']['name']} ({manifest['token_dtype']})")
+    lines.append(f"  tokenizer          {manifest.tokenizer.name} ({manifest.token_dtype.name})")
     lines.append(
-        f"  throughput         {manifest['document_tokens'] / max(seconds, 1e-9):>12,.0f} tokens/s "
+        f"  throughput         {manifest.document_tokens / max(seconds, 1e-9):>12,.0f} tokens/s "
         f"({seconds:.1f} s wall, resumed tasks included)"
     )
     return "\n".join(lines)

@@ -20,11 +20,10 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.io import get_datafolder
 
 from ..errors import MecoError, OptionError
-from ..shards import MANIFEST, write_json_atomically
+from ..shards import KINDS, MANIFEST, Manifest, MetadataError, PrefixTemplate, default_template, write_json_atomically
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
 from .manifest import SETTINGS, ManifestWriter
-from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
 from .sources import SOURCES, InputError, InputGroup, build_reader, resolve_inputs
@@ -154,7 +153,7 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
     return tokenize, manifest
 
 
-def prepare(config: PrepareConfig) -> dict:
+def prepare(config: PrepareConfig) -> Manifest:
     """Run `meco prepare` on local processes; returns the manifest."""
     p = plan(config)
     save_or_check_settings(p)
@@ -167,8 +166,9 @@ def prepare(config: PrepareConfig) -> dict:
             f"a task failed: {type(e).__name__}: {e}\nsee the task logs in {logs}; finished tasks "
             "are kept, so rerunning the same command resumes"
         ) from e
-    with get_datafolder(config.output).open(MANIFEST, "rt") as f:
-        return json.load(f)
+    out = get_datafolder(config.output)
+    with out.open(MANIFEST, "rt") as f:
+        return Manifest.from_json(json.load(f), out.resolve_paths(MANIFEST))
 
 
 def submit_to_slurm(config: PrepareConfig, **slurm_options) -> str:

@@ -9,7 +9,17 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from .. import __version__
-from ..shards import FORMAT, MANIFEST, SPLITS, VARIANTS, VERSION, token_dtype, write_json_atomically
+from ..shards import (
+    MANIFEST,
+    SPLITS,
+    VARIANTS,
+    DocumentCounts,
+    Manifest,
+    ShardEntry,
+    TokenizerRecord,
+    VariantEntry,
+    write_json_atomically,
+)
 from .writer import task_record_name
 
 SETTINGS = "prepare.json"
@@ -41,7 +51,7 @@ class ManifestWriter(PipelineStep):
             for step in _load(out, name):
                 for key, value in step["stats"].items():
                     counters[key] += value["total"] if isinstance(value, dict) else value
-        write_json_atomically(out, MANIFEST, build_manifest(settings, records, counters))
+        write_json_atomically(out, MANIFEST, build_manifest(settings, records, counters).to_json())
 
 
 def _load(folder, name: str):
@@ -49,47 +59,39 @@ def _load(folder, name: str):
         return json.load(f)
 
 
-def build_manifest(settings: dict, records: list[dict], counters: Counter) -> dict:
-    tok = settings["tokenizer"]
-    dtype = token_dtype(tok["vocab_size"])
-    splits = {}
-    for split in SPLITS:
-        for variant in VARIANTS:
-            files = [r["files"][f"{split}/{variant}"] for r in records if f"{split}/{variant}" in r["files"]]
-            splits.setdefault(split, {})[variant] = {
-                "documents": sum(f["documents"] for f in files),
-                "tokens": sum(f["tokens"] for f in files),
-                "target_tokens": sum(f["target_tokens"] for f in files),
-                "files": files,
-            }
+def build_manifest(settings: dict, records: list[dict], counters: Counter) -> Manifest:
+    """The manifest of a finished run, from the saved settings, the task records and the summed stats."""
+    splits = {
+        split: {
+            variant: VariantEntry.of(
+                [ShardEntry(**r["files"][f"{split}/{variant}"]) for r in records if f"{split}/{variant}" in r["files"]]
+            )
+            for variant in VARIANTS
+        }
+        for split in SPLITS
+    }
 
     def by_reason(prefix: str) -> dict[str, int]:
         return {k[len(prefix) :]: int(v) for k, v in sorted(counters.items()) if k.startswith(prefix)}
 
-    written = sum(splits[s]["cooldown"]["documents"] for s in SPLITS)
+    written = sum(splits[s]["cooldown"].documents for s in SPLITS)
     skipped = by_reason("skipped.")
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "created_by": f"meco {__version__}",
-        "tokenizer": tok,
-        "vocab_size": tok["vocab_size"],
-        "token_size": dtype.itemsize,
-        "token_dtype": dtype.name,
-        "bos_id": tok["bos_id"],
-        "eos_id": tok["eos_id"],
-        "metadata": {"kinds": settings["config"]["metadata"], "template": settings["template"]},
-        "seed": settings["config"]["seed"],
-        "val_fraction": settings["config"]["val_fraction"],
-        "documents": {
-            "in": written + sum(skipped.values()),
-            "written": written,
-            "without_metadata": by_reason("without_metadata."),
-            "missing_value": by_reason("missing."),
-            "skipped": skipped,
-            "repaired": by_reason("repaired."),
-        },
-        "document_tokens": sum(r["document_tokens"] for r in records),
-        "splits": splits,
-        "inputs": settings["inputs"],
-    }
+    return Manifest(
+        tokenizer=TokenizerRecord(**settings["tokenizer"]),
+        kinds=tuple(settings["config"]["metadata"]),
+        template=settings["template"],
+        seed=settings["config"]["seed"],
+        val_fraction=settings["config"]["val_fraction"],
+        documents=DocumentCounts(
+            read=written + sum(skipped.values()),
+            written=written,
+            without_metadata=by_reason("without_metadata."),
+            missing_value=by_reason("missing."),
+            skipped=skipped,
+            repaired=by_reason("repaired."),
+        ),
+        document_tokens=sum(r["document_tokens"] for r in records),
+        splits=splits,
+        inputs=tuple(settings["inputs"]),
+        created_by=f"meco {__version__}",
+    )

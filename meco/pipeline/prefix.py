@@ -5,7 +5,8 @@ from __future__ import annotations
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from .metadata import PrefixTemplate, UrlMetadata
+from ..shards import PrefixTemplate
+from .metadata import UrlMetadata
 from .topic import TopicClassifier
 
 PREFIX_KEY = "meco_prefix"  # Document.metadata key the shard writer reads

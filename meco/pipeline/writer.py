@@ -127,7 +127,7 @@ class MecoShardWriter(PipelineStep):
                 )
             yield from batch
 
-        files = {f"{split}/{variant}": w.commit() for (split, variant), w in sorted(writers.items())}
+        files = {f"{split}/{variant}": w.commit().to_json() for (split, variant), w in sorted(writers.items())}
         record = {
             "rank": rank,
             "files": files,

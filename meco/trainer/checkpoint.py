@@ -4,6 +4,9 @@ model.pt       model state dict (unwrapped: no DDP or torch.compile prefixes)
 optimizer.pt   AdamW state
 rng-RANK.pt    torch, numpy and python RNG states of each rank
 state.json     step, tokens, data cursor, model config and schedule: what resume needs besides tensors
+
+`CheckpointState` is state.json's schema; this module is the only one that names a checkpoint's files, so
+training and inference both read checkpoints through it.
 """
 
 from __future__ import annotations
@@ -11,18 +14,76 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import MecoError
+from .model import ModelConfig, Transformer
 
 PREFIX = "step-"
+STATE, MODEL, OPTIMIZER = "state.json", "model.pt", "optimizer.pt"
 
 
 class CheckpointError(MecoError, ValueError):
     """A checkpoint that cannot be resumed into this run; the message names the file."""
+
+
+@dataclass(frozen=True)
+class CheckpointState:
+    """state.json: everything a resume or an inference load needs besides the tensors."""
+
+    step: int
+    tokens: int
+    cursor: dict  # the loader's position (data.Cursor)
+    model: dict  # ModelConfig fields
+    schedule: dict  # Schedule fields
+    world_size: int
+    config: dict  # TrainConfig fields of the run that wrote it
+
+    @property
+    def seq_len(self) -> int:
+        """The training context: sequences of seq_len inputs."""
+        return int(self.config["seq_len"])
+
+    @property
+    def data(self) -> Path:
+        """The prepared folder the run trained on."""
+        return Path(self.config["data"])
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(**self.model)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def read(cls, folder: Path) -> CheckpointState:
+        """Load and check `folder/state.json`; a problem is one CheckpointError naming the file and field."""
+        path = Path(folder) / STATE
+        try:
+            obj = json.loads(path.read_bytes())
+        except FileNotFoundError as e:
+            raise CheckpointError(f"{path}: missing; {folder} is not a complete checkpoint") from e
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise CheckpointError(f"{path}: not valid JSON ({e}); the checkpoint is damaged") from e
+        expected = {f.name: int if f.type == "int" else dict for f in fields(cls)}
+        if not isinstance(obj, dict):
+            raise CheckpointError(f"{path}: not a JSON object; the checkpoint is damaged")
+        for name, kind in expected.items():
+            if not isinstance(obj.get(name), kind) or isinstance(obj.get(name), bool):
+                raise CheckpointError(f"{path}: field {name}: {obj.get(name)!r} is not {kind.__name__}")
+        state = cls(**{name: obj[name] for name in expected})
+        for key in ("seq_len", "data"):
+            if key not in state.config:
+                raise CheckpointError(f"{path}: field config.{key}: missing")
+        try:
+            state.model_config()
+        except TypeError as e:
+            raise CheckpointError(f"{path}: field model: {e}") from e
+        return state
 
 
 def step_dir(out: Path, step: int) -> Path:
@@ -33,6 +94,23 @@ def latest(out: Path) -> Path | None:
     """The newest complete checkpoint (temporary folders never match the step-XXXXXXX pattern)."""
     found = sorted(p for p in (out / "checkpoints").glob(PREFIX + "*") if p.name[len(PREFIX) :].isdigit())
     return found[-1] if found else None
+
+
+def resolve(path: str | Path) -> Path:
+    """The checkpoint folder itself, or the newest one under a training output folder."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"{path}: no such checkpoint or training output folder")
+    if (path / STATE).is_file():
+        if not (path / MODEL).is_file():
+            raise CheckpointError(f"{path / MODEL}: missing; {path} is not a complete checkpoint")
+        return path
+    found = latest(path)
+    if found is None:
+        raise CheckpointError(
+            f"{path}: neither a checkpoint ({STATE}, {MODEL}) nor a run folder with checkpoints/{PREFIX}*"
+        )
+    return found
 
 
 def rng_state() -> dict:
@@ -52,9 +130,9 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save(out: Path, step: int, model, optimizer, state: dict, rank: int, barrier) -> Path:
+def save(out: Path, state: CheckpointState, model, optimizer, rank: int, barrier) -> Path:
     """Every rank writes its RNG state; rank 0 writes the rest and renames the folder into place."""
-    final = step_dir(out, step)
+    final = step_dir(out, state.step)
     tmp = final.with_name(f".tmp-{final.name}")
     if rank == 0:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -62,9 +140,9 @@ def save(out: Path, step: int, model, optimizer, state: dict, rank: int, barrier
     barrier()
     torch.save(rng_state(), tmp / f"rng-{rank}.pt")
     if rank == 0:
-        torch.save(model.state_dict(), tmp / "model.pt")
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        (tmp / "state.json").write_text(json.dumps(state, indent=2) + "\n")
+        torch.save(model.state_dict(), tmp / MODEL)
+        torch.save(optimizer.state_dict(), tmp / OPTIMIZER)
+        (tmp / STATE).write_text(json.dumps(state.to_json(), indent=2) + "\n")
     barrier()
     if rank == 0:
         if final.exists():  # a rerun of the same step after a crash
@@ -74,16 +152,26 @@ def save(out: Path, step: int, model, optimizer, state: dict, rank: int, barrier
     return final
 
 
-def load(path: Path, model, optimizer, rank: int, model_config: dict) -> dict:
-    """Restore tensors and RNG in place after checking the model shape; return state.json's content."""
-    state = json.loads((path / "state.json").read_text())
-    if state["model"] != model_config:
-        diff = {k: (state["model"].get(k), v) for k, v in model_config.items() if state["model"].get(k) != v}
-        raise CheckpointError(f"{path / 'state.json'}: saved for another model shape (saved, now): {diff}")
-    model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
-    optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True))
+def load(path: Path, model, optimizer, rank: int, model_config: ModelConfig) -> CheckpointState:
+    """Restore tensors and RNG in place after checking the model shape."""
+    state = CheckpointState.read(path)
+    if state.model_config() != model_config:
+        saved, now = asdict(state.model_config()), asdict(model_config)
+        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
+        raise CheckpointError(f"{path / STATE}: saved for another model shape (saved, now): {diff}")
+    model.load_state_dict(torch.load(path / MODEL, map_location="cpu", weights_only=True))
+    optimizer.load_state_dict(torch.load(path / OPTIMIZER, map_location="cpu", weights_only=True))
     rng = path / f"rng-{rank}.pt"
     if not rng.is_file():
         raise CheckpointError(f"{rng}: missing; the checkpoint was written by fewer ranks than this run has")
     set_rng_state(torch.load(rng, weights_only=False))
     return state
+
+
+def load_model(path: Path, max_seq_len: int = 0) -> tuple[Transformer, CheckpointState]:
+    """The model of checkpoint folder `path` on the CPU in eval mode, rotary tables covering
+    max(max_seq_len, training seq_len), and its state."""
+    state = CheckpointState.read(path)
+    model = Transformer(state.model_config(), max(max_seq_len, state.seq_len))
+    model.load_state_dict(torch.load(path / MODEL, map_location="cpu", weights_only=True))
+    return model.eval(), state

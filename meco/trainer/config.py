@@ -60,7 +60,8 @@ class TrainConfig:
                 raise OptionError(f"--{option.replace('_', '-')} {value}: must be at least 1")
 
     def plan(self, world_size: int) -> Plan:
-        """Steps, gradient accumulation and the phase switch, checked against the batch geometry."""
+        """Steps, gradient accumulation, the phase switch and when to evaluate and save, checked against the
+        batch geometry."""
         per_forward = self.seq_len * self.micro_batch * world_size
         if self.batch_tokens % per_forward:
             raise OptionError(
@@ -75,6 +76,9 @@ class TrainConfig:
             accumulation=self.batch_tokens // per_forward,
             sequences=self.batch_tokens // self.seq_len,
             switch_step=switch,
+            stop=min(steps, self.stop_after) if self.stop_after is not None else steps,
+            save_every=self.save_every,
+            eval_every=self.eval_every,
         )
 
     def cooldown_steps(self, steps: int) -> int:
@@ -85,11 +89,24 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Plan:
+    """The shape of a run, decided before it starts: what each step reads, when to evaluate and save."""
+
     steps: int
     accumulation: int  # micro batches per rank per step
     sequences: int  # global sequences per step
     switch_step: int  # steps before it read `conditioned`, from it on `cooldown` (0 in standard mode)
+    stop: int  # this invocation ends after this step (--stop-after), keeping the schedule of `steps`
+    save_every: int = 0  # 0: only at the phase switch and at the stop
+    eval_every: int = 0  # 0: only at the last step
 
     def phase(self, step: int) -> str:
         """The variant read by 0-based step `step`."""
         return "conditioned" if step < self.switch_step else "cooldown"
+
+    def saves_after(self, step: int) -> bool:
+        """Whether to checkpoint once `step` steps are done: at the stop, at the switch and every save_every."""
+        return step == self.stop or step == self.switch_step or bool(self.save_every and step % self.save_every == 0)
+
+    def evaluates_after(self, step: int) -> bool:
+        """Whether to measure the held-out loss once `step` steps are done: every eval_every, and at the end."""
+        return step == self.steps or bool(self.eval_every and step % self.eval_every == 0)

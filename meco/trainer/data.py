@@ -140,7 +140,7 @@ class PackedLoader:
         per_rank = num_sequences // self.world_size
         keep = range(self.rank * per_rank, (self.rank + 1) * per_rank)
         L = self.seq_len + 1
-        dtype = np.dtype(self.shards["cooldown"].manifest["token_dtype"])
+        dtype = np.dtype(self.shards["cooldown"].manifest.token_dtype)
         tokens, loss, doc_ids = (
             np.zeros((per_rank, L), dtype),
             np.zeros((per_rank, L), np.uint8),

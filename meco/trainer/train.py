@@ -11,77 +11,34 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
-import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
-from ..shards import ShardFormatError, read_manifest
+from ..shards import Manifest, ShardFormatError
 from . import checkpoint
 from .config import Plan, TrainConfig
 from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
 from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
 from .model import ModelConfig, Transformer, preset
+from .runtime import Runtime
 from .schedule import Schedule
-
-
-class Runtime:
-    """Rank, world size and device; torchrun's environment turns on DDP (gloo on CPU, nccl on GPU)."""
-
-    def __init__(self, device: str):
-        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank, self.local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(f"cuda:{self.local_rank}" if device == "cuda" else device)
-        if self.device.type == "cuda":
-            torch.cuda.set_device(self.device)
-        if self.world_size > 1 and not dist.is_initialized():
-            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
-
-    def barrier(self) -> None:
-        if self.world_size > 1:
-            dist.barrier()
-
-    def sum(self, *values: float) -> list[float]:
-        """Sum scalars over ranks (float64, so counts stay exact)."""
-        t = torch.tensor(values, dtype=torch.float64, device=self.device)
-        if self.world_size > 1:
-            dist.all_reduce(t)
-        return t.tolist()
-
-    def close(self) -> None:
-        if self.world_size > 1:
-            dist.destroy_process_group()
-
-    def log(self, message: str) -> None:
-        if self.rank == 0:
-            tqdm.write(message, file=sys.stdout)  # above the progress bar when there is one
-
-    def autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
 
 # ----------------------------------------------------------------------------------------------------------
 # builders
 
 
-def build_model_config(cfg: TrainConfig, manifest: dict, data: Path) -> ModelConfig:
+def build_model_config(cfg: TrainConfig, manifest: Manifest) -> ModelConfig:
     """The preset with the data's vocabulary; a vocabulary the embedding cannot hold fails here."""
-    need = int(manifest["vocab_size"])
+    need = manifest.vocab_size
     vocab = cfg.vocab_size or 128 * math.ceil(need / 128)
     if vocab < need:
         raise ShardFormatError(
-            f"{data / 'manifest.json'}: the tokenizer has {need:,} ids but the model's embedding "
+            f"{manifest.describe()}: the tokenizer has {need:,} ids but the model's embedding "
             f"holds {vocab:,} (--vocab-size); use at least {need}"
         )
     return preset(cfg.model, vocab_size=vocab, doc_mask=cfg.doc_mask)
@@ -106,115 +63,42 @@ def build_schedule(cfg: TrainConfig, plan: Plan) -> Schedule:
     )
 
 
-def build_validation(cfg: TrainConfig, manifest: dict) -> dict[str, Batch]:
-    if not manifest["splits"].get("val", {}).get("cooldown", {}).get("documents"):
+def build_validation(cfg: TrainConfig, manifest: Manifest) -> dict[str, Batch]:
+    if not manifest.variant("val", "cooldown").documents:
         return {}
     return validation_batches(open_variants(cfg.data, "val", cfg.verify), cfg.seq_len, cfg.val_tokens)
 
 
-def resume_state(cfg: TrainConfig, out: Path, model, optimizer, loader, rt: Runtime, model_config: ModelConfig) -> dict:
-    """Load the newest checkpoint when resuming; refuse to overwrite one when not."""
-    found = checkpoint.latest(out)
-    if found is None:
-        if cfg.resume:
-            rt.log(f"resume: no checkpoint under {out / 'checkpoints'}; starting from scratch")
-        return {"step": 0, "tokens": 0}
-    if not cfg.resume:
-        raise checkpoint.CheckpointError(f"{found}: {out} already holds a run; pass --resume or another --out")
-    state = checkpoint.load(found, model, optimizer, rt.rank, asdict(model_config))
-    loader.load_state_dict(state["cursor"])
-    rt.log(
-        f"resume: {found} (step {state['step']:,}, {state['tokens']:,} tokens, reading {state['cursor']['variant']})"
-    )
-    return state
+@dataclass
+class Run:
+    """What the loop works with: the parts built once, and how far it has come."""
+
+    cfg: TrainConfig
+    plan: Plan
+    rt: Runtime
+    out: Path
+    model: Transformer  # the module itself: checkpoints and the model config
+    compiled: torch.nn.Module  # `model`, compiled when asked: evaluation runs it (see `evaluate`)
+    wrapped: torch.nn.Module  # `compiled`, wrapped for data parallelism: training runs it
+    optimizer: torch.optim.Optimizer
+    schedule: Schedule
+    loader: PackedLoader
+    val: dict[str, Batch]
+    step: int = 0
+    tokens: int = 0
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return self.model.cfg
 
 
-# ----------------------------------------------------------------------------------------------------------
-# steps
-
-
-def train_step(
-    model, optimizer, batch: Batch, cfg: TrainConfig, rt: Runtime, model_config: ModelConfig
-) -> tuple[float, float]:
-    """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
-    mean loss (DDP averages over ranks, hence the world_size factor); return (loss, grad norm)."""
-    (count,) = rt.sum(batch.num_targets)
-    scale = rt.world_size / max(count, 1.0)  # an all-masked batch contributes 0, never NaN
-    micro = batch.split(cfg.micro_batch)
-    total = torch.zeros((), dtype=torch.float64, device=rt.device)
-    for i, mb in enumerate(micro):
-        mb = mb.to(rt.device)
-        sync = (
-            model.no_sync()
-            if isinstance(model, DistributedDataParallel) and i < len(micro) - 1
-            else contextlib.nullcontext()
-        )
-        with sync:
-            with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if model_config.doc_mask else None)
-            loss_sum = F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            )
-            (loss_sum * scale).backward()
-        total += loss_sum.detach()
-    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    (loss_total,) = rt.sum(total.item())
-    return loss_total / max(count, 1.0), float(grad_norm)
-
-
-@torch.no_grad()
-def evaluate(
-    model, val: dict[str, Batch], cfg: TrainConfig, rt: Runtime, model_config: ModelConfig
-) -> dict[str, float]:
-    """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text.
-
-    Ranks may hold different numbers of validation rows (none at all), so `model` must be the module
-    without its DDP wrapper: DDP's per-forward buffer broadcast would pair up mismatched forward passes."""
-    model.eval()
-    losses = {}
-    for variant, batch in val.items():
-        mine = Batch(*(t[rt.rank :: rt.world_size] for t in (batch.inputs, batch.labels, batch.doc_ids)))
-        total = 0.0
-        for mb in mine.split(cfg.micro_batch):
-            mb = mb.to(rt.device)
-            with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if model_config.doc_mask else None)
-            total += F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            ).item()
-        loss, count = rt.sum(total, mine.num_targets)
-        losses[f"val_loss_{variant}"] = loss / max(count, 1.0)
-    model.train()
-    return losses
-
-
-def save_checkpoint(out, step, tokens, model, optimizer, loader, cfg, model_config, schedule, rt) -> None:
-    state = {
-        "step": step,
-        "tokens": tokens,
-        "cursor": loader.state_dict(),
-        "model": asdict(model_config),
-        "schedule": asdict(schedule),
-        "world_size": rt.world_size,
-        "config": asdict(cfg),
-    }
-    path = checkpoint.save(out, step, model, optimizer, state, rt.rank, rt.barrier)
-    rt.log(f"checkpoint: {path}")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# the loop
-
-
-def train(cfg: TrainConfig) -> dict:
-    """Train as configured; return the summary (also written to OUT/summary.json)."""
+def build_run(cfg: TrainConfig) -> Run:
+    """Everything the loop needs, restored from the newest checkpoint when resuming."""
     rt = Runtime(cfg.device)
     out, data = Path(cfg.out), Path(cfg.data)
-    manifest = read_manifest(data)
+    manifest = Manifest.read(data)
     plan = cfg.plan(rt.world_size)
-    model_config = build_model_config(cfg, manifest, data)
+    model_config = build_model_config(cfg, manifest)
     loader = PackedLoader(
         open_variants(data, "train", cfg.verify),
         cfg.seq_len,
@@ -224,24 +108,128 @@ def train(cfg: TrainConfig) -> dict:
         variant=plan.phase(0),
         log=rt.log,
     )
-    val = build_validation(cfg, manifest)
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     model = Transformer(model_config, cfg.seq_len).to(rt.device)
     optimizer = build_optimizer(model, cfg, rt.device)
-    schedule = build_schedule(cfg, plan)
-    state = resume_state(cfg, out, model, optimizer, loader, rt, model_config)
-    if state.get("schedule", asdict(schedule)) != asdict(schedule):
-        rt.log(f"resume: the schedule changed from {state['schedule']} to {asdict(schedule)}")
-    step, tokens = state["step"], state["tokens"]
     compiled = torch.compile(model) if cfg.compile else model
-    wrapped = compiled  # evaluation uses `compiled`: see `evaluate`
+    wrapped = compiled
     if rt.world_size > 1:
         wrapped = DistributedDataParallel(compiled, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
-    metrics = MetricsLog(out / "metrics.jsonl", rt.rank == 0, step)
-    peak = peak_flops(rt.device)
-    flops_per_token = model_config.flops_per_token(cfg.seq_len)
+    run = Run(
+        cfg,
+        plan,
+        rt,
+        out,
+        model,
+        compiled,
+        wrapped,
+        optimizer,
+        build_schedule(cfg, plan),
+        loader,
+        build_validation(cfg, manifest),
+    )
+    resume(run)
+    return run
+
+
+def resume(run: Run) -> None:
+    """Load the newest checkpoint when resuming; refuse to overwrite one when not."""
+    cfg, rt = run.cfg, run.rt
+    found = checkpoint.latest(run.out)
+    if found is None:
+        if cfg.resume:
+            rt.log(f"resume: no checkpoint under {run.out / 'checkpoints'}; starting from scratch")
+        return
+    if not cfg.resume:
+        raise checkpoint.CheckpointError(f"{found}: {run.out} already holds a run; pass --resume or another --out")
+    state = checkpoint.load(found, run.model, run.optimizer, rt.rank, run.model_config)
+    run.loader.load_state_dict(state.cursor)
+    run.step, run.tokens = state.step, state.tokens
+    rt.log(f"resume: {found} (step {state.step:,}, {state.tokens:,} tokens, reading {state.cursor['variant']})")
+    if state.schedule != asdict(run.schedule):
+        rt.log(f"resume: the schedule changed from {state.schedule} to {asdict(run.schedule)}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# steps
+
+
+def train_step(run: Run, batch: Batch) -> tuple[float, float]:
+    """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
+    mean loss (DDP averages over ranks, hence the world_size factor); return (loss, grad norm)."""
+    cfg, rt, model = run.cfg, run.rt, run.wrapped
+    (count,) = rt.sum(batch.num_targets)
+    scale = rt.world_size / max(count, 1.0)  # an all-masked batch contributes 0, never NaN
+    micro = batch.split(cfg.micro_batch)
+    total = torch.zeros((), dtype=torch.float64, device=rt.device)
+    for i, mb in enumerate(micro):
+        mb = mb.to(rt.device)
+        last = i == len(micro) - 1
+        sync = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else contextlib.nullcontext()
+        with sync:
+            with rt.autocast():
+                logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
+            loss_sum = F.cross_entropy(
+                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
+            )
+            (loss_sum * scale).backward()
+        total += loss_sum.detach()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    (loss_total,) = rt.sum(total.item())
+    return loss_total / max(count, 1.0), float(grad_norm)
+
+
+@torch.no_grad()
+def evaluate(run: Run) -> dict[str, float]:
+    """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text.
+
+    Ranks may hold different numbers of validation rows (none at all), so this runs `run.compiled`, the
+    module without its DDP wrapper: DDP's per-forward buffer broadcast would pair up mismatched forward passes."""
+    cfg, rt, model = run.cfg, run.rt, run.compiled
+    model.eval()
+    losses = {}
+    for variant, batch in run.val.items():
+        mine = Batch(*(t[rt.rank :: rt.world_size] for t in (batch.inputs, batch.labels, batch.doc_ids)))
+        total = 0.0
+        for mb in mine.split(cfg.micro_batch):
+            mb = mb.to(rt.device)
+            with rt.autocast():
+                logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
+            total += F.cross_entropy(
+                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
+            ).item()
+        loss, count = rt.sum(total, mine.num_targets)
+        losses[f"val_loss_{variant}"] = loss / max(count, 1.0)
+    model.train()
+    return losses
+
+
+def save_checkpoint(run: Run) -> None:
+    state = checkpoint.CheckpointState(
+        step=run.step,
+        tokens=run.tokens,
+        cursor=run.loader.state_dict(),
+        model=asdict(run.model_config),
+        schedule=asdict(run.schedule),
+        world_size=run.rt.world_size,
+        config=asdict(run.cfg),
+    )
+    path = checkpoint.save(run.out, state, run.model, run.optimizer, run.rt.rank, run.rt.barrier)
+    run.rt.log(f"checkpoint: {path}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the loop
+
+
+def train(cfg: TrainConfig) -> dict:
+    """Train as configured; return the summary (also written to OUT/summary.json)."""
+    run = build_run(cfg)
+    plan, rt, mc = run.plan, run.rt, run.model_config
     rt.log(
-        f"train: {cfg.model} ({model_config.num_params() / 1e6:.1f}M params, vocab {model_config.vocab_size:,}) "
+        f"train: {cfg.model} ({mc.num_params() / 1e6:.1f}M params, vocab {mc.vocab_size:,}) "
         f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
         f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}"
     )
@@ -250,72 +238,77 @@ def train(cfg: TrainConfig) -> dict:
             f"train: no conditioned step in a run of {plan.steps:,} at --cooldown-fraction {cfg.cooldown_fraction}; "
             "the whole run is cooldown"
         )
-    started, first_step, last_record, val_losses = time.time(), step, {}, {}
-    stop = min(plan.steps, cfg.stop_after) if cfg.stop_after is not None else plan.steps
-    if step >= stop:
-        return already_done(out, step, stop, rt)
-    progress = ProgressBar(stop, step, rt.rank == 0)
-    while step < stop:
+    if run.step >= plan.stop:
+        return already_done(run)
+    metrics = MetricsLog(run.out / "metrics.jsonl", rt.rank == 0, run.step)
+    peak, flops_per_token = peak_flops(rt.device), mc.flops_per_token(cfg.seq_len)
+    started, first_step, last_record, val_losses = time.time(), run.step, {}, {}
+    progress = ProgressBar(plan.stop, run.step, rt.rank == 0)
+    while run.step < plan.stop:
         t0 = time.time()
-        phase = plan.phase(step)
-        if phase != loader.cursor.variant:
-            rt.log(f"phase: step {step:,}, {tokens:,} tokens: switching to {phase} at document {loader.cursor.index:,}")
-        loader.switch(phase)
-        batch = loader.next_batch(plan.sequences)
-        for group in optimizer.param_groups:
-            group["lr"] = schedule(step)
-        loss, grad_norm = train_step(wrapped, optimizer, batch, cfg, rt, model_config)
+        phase = plan.phase(run.step)
+        if phase != run.loader.cursor.variant:
+            rt.log(
+                f"phase: step {run.step:,}, {run.tokens:,} tokens: switching to {phase} "
+                f"at document {run.loader.cursor.index:,}"
+            )
+        run.loader.switch(phase)
+        batch = run.loader.next_batch(plan.sequences)
+        lr = run.schedule(run.step)
+        for group in run.optimizer.param_groups:
+            group["lr"] = lr
+        loss, grad_norm = train_step(run, batch)
         if not math.isfinite(loss):
-            raise FloatingPointError(f"step {step + 1}: loss is {loss}; stopping")
-        step, tokens = step + 1, tokens + cfg.batch_tokens
+            raise FloatingPointError(f"step {run.step + 1}: loss is {loss}; stopping")
+        run.step, run.tokens = run.step + 1, run.tokens + cfg.batch_tokens
         tokens_per_s = cfg.batch_tokens / (time.time() - t0)
         record = {
-            "step": step,
-            "tokens": tokens,
+            "step": run.step,
+            "tokens": run.tokens,
             "phase": phase,
             "loss": loss,
-            "lr": schedule(step - 1),
+            "lr": lr,
             "grad_norm": grad_norm,
             "tokens_per_s": tokens_per_s,
             "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size),
         }
-        if val and ((cfg.eval_every and step % cfg.eval_every == 0) or step == plan.steps):
-            val_losses = evaluate(compiled, val, cfg, rt, model_config)
+        if run.val and plan.evaluates_after(run.step):
+            val_losses = evaluate(run)
             record.update(val_losses)
         metrics.write(record)
         progress.update(record)
         last_record = record
-        if (cfg.log_every and step % cfg.log_every == 0) or step == stop:
+        if (cfg.log_every and run.step % cfg.log_every == 0) or run.step == plan.stop:
             rt.log(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
-        if step == stop or step == plan.switch_step or (cfg.save_every and step % cfg.save_every == 0):
-            save_checkpoint(out, step, tokens, model, optimizer, loader, cfg, model_config, schedule, rt)
+        if plan.saves_after(run.step):
+            save_checkpoint(run)
     summary = {
-        "steps": step,
+        "steps": run.step,
         "planned_steps": plan.steps,
-        "tokens": tokens,
+        "tokens": run.tokens,
         "switch_step": plan.switch_step,
         "final_loss": last_record.get("loss"),
         **val_losses,
-        "epoch": loader.cursor.epoch,
+        "epoch": run.loader.cursor.epoch,
         "wall_s": time.time() - started,
-        "tokens_per_s": (step - first_step) * cfg.batch_tokens / (time.time() - started),
-        "out": str(out),
+        "tokens_per_s": (run.step - first_step) * cfg.batch_tokens / (time.time() - started),
+        "out": str(run.out),
     }
     progress.close()
     if rt.rank == 0:
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (run.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     rt.log(summary_line(summary))
     rt.close()
     return summary
 
 
-def already_done(out: Path, step: int, stop: int, rt: Runtime) -> dict:
+def already_done(run: Run) -> dict:
     """No step to run (a finished run resumed, or --stop-after at or before the checkpoint): the summary
     of the run that got there stays as it is, rather than one of zero steps with no loss."""
-    rt.log(
-        f"train: {out} is already at step {step:,} (this run would stop at {stop:,}); nothing to train, "
-        "summary.json left as it is"
+    run.rt.log(
+        f"train: {run.out} is already at step {run.step:,} (this run would stop at {run.plan.stop:,}); "
+        "nothing to train, summary.json left as it is"
     )
-    rt.close()
-    path = out / "summary.json"
+    run.rt.close()
+    path = run.out / "summary.json"
     return json.loads(path.read_text()) if path.exists() else {}

@@ -14,9 +14,10 @@ from meco.inference.conditioning import metadata_values, prefix_ids
 from meco.inference.decoding import KVCache, Sampling, forward_cached, generate, next_token
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import allowed_ids
-from meco.inference.loading import InferenceError, load, resolve_checkpoint
-from meco.pipeline.metadata import PrefixTemplate
-from meco.shards import Shards
+from meco.inference.loading import InferenceError, load
+from meco.shards import PrefixTemplate, Shards
+from meco.trainer.checkpoint import CheckpointError
+from meco.trainer.checkpoint import resolve as resolve_checkpoint
 from tests.inference_helpers import HOSTS, prepare_c4, train_debug
 
 
@@ -36,10 +37,10 @@ def test_checkpoint_resolution(run, tmp_path):
     data, out = run
     assert resolve_checkpoint(out) == out / "checkpoints" / "step-0000004"
     assert resolve_checkpoint(out / "checkpoints" / "step-0000002") == out / "checkpoints" / "step-0000002"
-    assert load(out / "checkpoints" / "step-0000002").state["step"] == 2
-    with pytest.raises(InferenceError, match=f"^{tmp_path / 'nope'}: no such checkpoint"):
+    assert load(out / "checkpoints" / "step-0000002").state.step == 2
+    with pytest.raises(CheckpointError, match=f"^{tmp_path / 'nope'}: no such checkpoint"):
         resolve_checkpoint(tmp_path / "nope")
-    with pytest.raises(InferenceError, match=f"^{tmp_path}: neither a checkpoint"):
+    with pytest.raises(CheckpointError, match=f"^{tmp_path}: neither a checkpoint"):
         resolve_checkpoint(tmp_path)
     moved = tmp_path / "step-0000004"
     shutil.copytree(out / "checkpoints" / "step-0000004", moved)
@@ -201,9 +202,9 @@ def test_conditions_exact():
     from meco.inference.evaluation import conditions
 
     cond, cool = np.array([9, 50, 51, 1, 2, 3, 60]), np.array([9, 1, 2, 3, 60])  # BOS 9, prefix 50 51, EOS 60
-    mask = np.array([0, 1, 1, 1, 1], np.uint8)
+    mask, cond_mask = np.array([0, 1, 1, 1, 1], np.uint8), np.array([0, 0, 0, 1, 1, 1, 1], np.uint8)
     tokens, masks, true = conditions(
-        cond, cool, mask, True, [52, 53, 54], context=6
+        cond, cond_mask, cool, mask, 9, [52, 53, 54], context=6
     )  # the longest, chosen, fills 7 tokens
     assert true.tolist() == [50, 51]
     assert {c: t.tolist() for c, t in tokens.items()} == {
@@ -216,20 +217,8 @@ def test_conditions_exact():
         "true": [0, 0, 0, 1, 1, 1],
         "chosen": [0, 0, 0, 0, 1, 1, 1],
     }
-    tokens, masks, _ = conditions(cond[1:], cool[1:], mask[1:], False, None, context=10)  # no BOS: 1 is not scored
+    tokens, masks, _ = conditions(
+        cond[1:], cond_mask[1:], cool[1:], mask[1:], None, None, context=10
+    )  # no BOS: 1 is not scored
     assert tokens["true"].tolist() == [50, 51, 1, 2, 3, 60] and masks["true"].tolist() == [0, 0, 0, 1, 1, 1]
     assert masks["unconditional"].tolist() == [0, 1, 1, 1]
-
-
-def test_only_the_cli_imports_inference():
-    from pathlib import Path
-
-    import meco
-
-    root = Path(meco.__file__).parent
-    importers = [
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*.py")
-        if "inference" not in p.parts and "inference" in p.read_text()
-    ]
-    assert importers == ["cli.py"]

@@ -1,6 +1,7 @@
 import pytest
 
-from meco.pipeline.metadata import MetadataError, PrefixTemplate, UrlMetadata, default_template, host_hash, parse_host
+from meco.pipeline.metadata import UrlMetadata, host_hash, parse_host
+from meco.shards import MetadataError, PrefixTemplate, default_template
 
 
 @pytest.mark.parametrize(

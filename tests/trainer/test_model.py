@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from meco.trainer.config import MODELS, TrainConfig
 from meco.trainer.data import IGNORE, Batch
 from meco.trainer.model import PRESETS, Transformer, document_positions, preset
-from meco.trainer.train import Runtime, build_optimizer, train_step
+from meco.trainer.runtime import Runtime
+from meco.trainer.train import Run, build_optimizer, train_step
 
 VOCAB = 61
 
@@ -58,7 +59,8 @@ def step(b: Batch, micro_batch: int, sgd: bool = False):
     m = model()
     cfg = TrainConfig(micro_batch=micro_batch, lr=1e-2, seq_len=16)
     opt = torch.optim.SGD(m.parameters(), lr=1.0) if sgd else build_optimizer(m, cfg, torch.device("cpu"))
-    loss, norm = train_step(m, opt, b, cfg, Runtime("cpu"), m.cfg)
+    run = Run(cfg, cfg.plan(1), Runtime("cpu"), None, m, m, m, opt, None, None, {})
+    loss, norm = train_step(run, b)
     return loss, norm, m
 
 

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -145,7 +146,14 @@ def test_standard_mode_reads_plain_documents_throughout(data, tmp_path):
     assert [p.name for p in sorted((tmp_path / "checkpoints").iterdir())] == ["step-0000002", "step-0000003"]
 
 
-def torchrun(data, out, *extra, port=29517):
+def free_port() -> int:
+    """A port nothing listens on now, so parallel test runs never share a rendezvous."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun(data, out, *extra):
     args = [f"--{k.replace('_', '-')}={v}" for k, v in RUN.items()]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(
@@ -154,7 +162,7 @@ def torchrun(data, out, *extra, port=29517):
             "-m",
             "torch.distributed.run",
             "--nproc-per-node=2",
-            f"--master-port={port}",
+            f"--master-port={free_port()}",
             "-m",
             "meco.trainer",
             f"--data={data}",
@@ -195,7 +203,7 @@ def test_ddp_evaluates_a_validation_set_smaller_than_the_ranks(data, tmp_path):
     """One validation row on two ranks: rank 1 runs no forward pass and adds (0, 0) to the all-reduce."""
     small = {"seq_len": 64, "batch_tokens": 256, "steps": 2, "eval_every": 1, "val_tokens": 1}
     assert len(validation_batches(open_variants(data, "val"), 64, 1)["cooldown"].inputs) == 1
-    torchrun(data, tmp_path / "ddp", *(f"--{k.replace('_', '-')}={v}" for k, v in small.items()), port=29518)
+    torchrun(data, tmp_path / "ddp", *(f"--{k.replace('_', '-')}={v}" for k, v in small.items()))
     run(data, tmp_path / "single", **small, micro_batch=4)  # the same global batch on one rank
     ddp, single = read_metrics(tmp_path / "ddp"), read_metrics(tmp_path / "single")
     for variant in ("conditioned", "cooldown"):

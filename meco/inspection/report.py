@@ -13,16 +13,8 @@ from collections import Counter
 import click
 import numpy as np
 
-from .errors import OptionError, reported
-from .pipeline.metadata import PrefixTemplate
-from .shards import Shards, read_manifest
-
-
-def metadata_prefix(tokens: np.ndarray, loss: np.ndarray, bos_id: int | None) -> np.ndarray:
-    """The prefix ids of a conditioned document: its leading untrained run, BOS left out."""
-    n = int(np.argmax(loss)) if loss.any() else len(loss)
-    start = 1 if bos_id is not None and n and tokens[0] == bos_id else 0
-    return tokens[start:n]
+from ..errors import OptionError
+from ..shards import VARIANTS, Manifest, Shards, prefix_span
 
 
 def sample_indices(n: int, sample: int) -> np.ndarray:
@@ -43,36 +35,36 @@ def mark_masked(tokens: np.ndarray, loss: np.ndarray, decode, style: bool = Fals
 def inspect_data(
     root: str | os.PathLike, sample: int = 1000, top: int = 10, doc: int = 0, show_tokens: int = 200
 ) -> dict:
-    from .tokenizer import load_recorded_tokenizer
+    from ..tokenizer import load_recorded_tokenizer
 
-    manifest = read_manifest(root)
-    tokenizer = load_recorded_tokenizer(manifest["tokenizer"])
+    manifest = Manifest.read(root)
+    tokenizer = load_recorded_tokenizer(manifest.tokenizer)
     splits = {
         split: {
             variant: {
-                "documents": v["documents"],
-                "tokens": v["tokens"],
-                "target_tokens": v["target_tokens"],
-                "masked_fraction": 1 - v["target_tokens"] / v["tokens"] if v["tokens"] else 0.0,
+                "documents": v.documents,
+                "tokens": v.tokens,
+                "target_tokens": v.target_tokens,
+                "masked_fraction": 1 - v.target_tokens / v.tokens if v.tokens else 0.0,
             }
             for variant, v in variants.items()
         }
-        for split, variants in manifest["splits"].items()
+        for split, variants in manifest.splits.items()
     }
-    conditioned = Shards.open(root, "conditioned")
+    opened = {(split, v): Shards.open(root, v, split) for split in manifest.splits for v in VARIANTS}  # checks sizes
+    conditioned = opened["train", "conditioned"]
     values: dict[str, Counter] = {}
-    template = PrefixTemplate(manifest["metadata"]["template"])
     indices = sample_indices(len(conditioned), sample)
     for i in indices:
         tokens, loss = conditioned.document(int(i))
-        prefix = tokenizer.decode(metadata_prefix(tokens, loss, manifest["bos_id"]).tolist())
-        for key, value in template.parse(prefix).items():
+        start, end = prefix_span(tokens, loss, manifest.bos_id)
+        for key, value in manifest.prefix_template.parse(tokenizer.decode(tokens[start:end].tolist())).items():
             values.setdefault(key, Counter())[value] += 1
     report = {
         "data": str(root),
-        "tokenizer": manifest["tokenizer"]["name"],
-        "token_dtype": manifest["token_dtype"],
-        "vocab_size": manifest["vocab_size"],
+        "tokenizer": manifest.tokenizer.name,
+        "token_dtype": manifest.token_dtype.name,
+        "vocab_size": manifest.vocab_size,
         "splits": splits,
         "metadata": {
             "sampled_documents": len(indices),
@@ -141,50 +133,3 @@ def plot(root: str | os.PathLike, report: dict, path: str | os.PathLike) -> None
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-@click.command("inspect", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.argument("data", type=click.Path(file_okay=False))
-@click.option(
-    "--sample",
-    type=click.IntRange(min=0),
-    default=1000,
-    show_default=True,
-    help="Conditioned documents (spread evenly) whose prefixes are decoded for the metadata counts.",
-)
-@click.option(
-    "--top", type=click.IntRange(min=0), default=10, show_default=True, help="Metadata values listed per key (0: all)."
-)
-@click.option(
-    "--doc",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="The train/conditioned document shown decoded.",
-)
-@click.option(
-    "--show-tokens", type=click.IntRange(min=1), default=200, show_default=True, help="Tokens of that document shown."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False),
-    help="Also save document lengths and top metadata values as a PNG (needs the `plot` extra).",
-)
-@reported
-def inspect_command(data, sample, top, doc, show_tokens, as_json, plot_path):
-    """Counts, tokenizer, top metadata values and a decoded sample of the prepared folder DATA."""
-    import json
-
-    report = inspect_data(data, sample=sample, top=top, doc=doc, show_tokens=show_tokens)
-    try:
-        if plot_path:
-            plot(data, report, plot_path)
-    except ImportError as e:
-        raise click.ClickException(f"--plot needs matplotlib: pip install 'meco[plot]' ({e})") from e
-    if as_json:
-        report.get("sample", {}).pop("styled", None)
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        click.echo(format_report(report))

@@ -1,0 +1,70 @@
+"""The meco shard format (version 1): the one place that defines, writes and reads it.
+
+A prepared folder holds two document-aligned variants of the same documents::
+
+    OUT/manifest.json                  format, version, tokenizer, counts and sha256 of every file
+    OUT/conditioned/<name>.ds          token ids, little-endian uint16 (vocab <= 65536) or uint32
+    OUT/conditioned/<name>.ds.index    little-endian uint64: cumulative end offset of each document, in tokens
+    OUT/conditioned/<name>.ds.loss     uint8 per token: 1 = training target, 0 = not
+    OUT/conditioned/<name>.ds.metadata datatrove's sidecar: "tokenizer|token_size", token count, humanized count
+    OUT/cooldown/...                   the same names, the same documents in the same order
+    OUT/val/{conditioned,cooldown}/... the held-out split, same layout
+
+`manifest.json` also records the metadata template the prefixes were rendered with (`Manifest`,
+`PrefixTemplate`). This is datatrove's tokenized layout (`DocumentTokenizer` with `save_loss_metadata`), so datatrove's
+`DatatroveFolderDataset` and OLMo-core's label masks read it as is. This package needs numpy only, so
+any trainer can import it without pulling in the pipeline; it is the one seam between `meco prepare`, the
+trainer, inference and the exports.
+
+Names load on first use (PEP 562), so that a command's `--help` can read the metadata kinds without importing
+numpy.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "FORMAT": ".layout",
+    "INDEX_DTYPE": ".layout",
+    "LOSS_DTYPE": ".layout",
+    "MANIFEST": ".layout",
+    "PARTIAL_SUFFIX": ".layout",
+    "SHARD_SUFFIXES": ".layout",
+    "SPLITS": ".layout",
+    "VARIANTS": ".layout",
+    "VERSION": ".layout",
+    "ShardFormatError": ".layout",
+    "sha256_file": ".layout",
+    "token_dtype": ".layout",
+    "variant_dir": ".layout",
+    "DocumentCounts": ".manifest",
+    "Manifest": ".manifest",
+    "ShardEntry": ".manifest",
+    "TokenizerRecord": ".manifest",
+    "VariantEntry": ".manifest",
+    "ShardFile": ".reader",
+    "Shards": ".reader",
+    "TokenWindows": ".reader",
+    "KINDS": ".template",
+    "MetadataError": ".template",
+    "PrefixTemplate": ".template",
+    "default_template": ".template",
+    "prefix_span": ".template",
+    "ShardWriter": ".writer",
+    "datatrove_metadata": ".writer",
+    "write_json_atomically": ".writer",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

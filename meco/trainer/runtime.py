@@ -1,0 +1,50 @@
+"""Where a training process runs: rank, world size and device, and the collectives the loop needs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+
+class Runtime:
+    """Rank, world size and device; torchrun's environment turns on DDP (gloo on CPU, nccl on GPU)."""
+
+    def __init__(self, device: str):
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank, self.local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(f"cuda:{self.local_rank}" if device == "cuda" else device)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
+        if self.world_size > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+
+    def barrier(self) -> None:
+        if self.world_size > 1:
+            dist.barrier()
+
+    def sum(self, *values: float) -> list[float]:
+        """Sum scalars over ranks (float64, so counts stay exact)."""
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        if self.world_size > 1:
+            dist.all_reduce(t)
+        return t.tolist()
+
+    def close(self) -> None:
+        if self.world_size > 1:
+            dist.destroy_process_group()
+
+    def log(self, message: str) -> None:
+        if self.rank == 0:
+            tqdm.write(message, file=sys.stdout)  # above the progress bar when there is one
+
+    def autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
