@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import reported
-from .config import MODELS, MODES, TrainConfig
+from .config import ACTIVATION_CHECKPOINTING, MODELS, MODES, PARALLEL, TrainConfig
 
 D = TrainConfig()  # defaults shown in --help come from the dataclass
 
@@ -80,7 +80,21 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 @click.option("--resume", is_flag=True, help="Continue from the newest checkpoint under OUT/checkpoints.")
 @click.option("--stop-after", type=int, help="Leave after this step (checkpointed), keeping the full schedule.")
 @click.option("--verify", is_flag=True, help="Check every shard's sha256 before training.")
-@click.option("--compile", is_flag=True, help="torch.compile the model.")
+@click.option(
+    "--parallel",
+    type=click.Choice(PARALLEL),
+    default=D.parallel,
+    show_default=True,
+    help="ddp: a replica per rank; fsdp: weights, gradients and AdamW state sharded; auto: fsdp from 1B parameters.",
+)
+@click.option(
+    "--ac",
+    type=click.Choice(ACTIVATION_CHECKPOINTING),
+    default=D.ac,
+    show_default=True,
+    help="Activation checkpointing: recompute every other block (selective) or every block (full) in backward.",
+)
+@click.option("--compile/--no-compile", default=None, help="torch.compile each block. [default: on GPU, off on CPU]")
 @click.option("--device", default=D.device, show_default=True, help="auto, cpu or cuda.")
 @click.option("--log-every", type=int, default=D.log_every, show_default=True)
 @reported

@@ -9,6 +9,8 @@ from ..errors import OptionError
 
 MODES = ("meco", "standard")
 MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
+PARALLEL = ("auto", "ddp", "fsdp")  # parallel.choose resolves auto by model size
+ACTIVATION_CHECKPOINTING = ("none", "selective", "full")
 
 
 @dataclass(kw_only=True)
@@ -41,7 +43,9 @@ class TrainConfig:
     resume: bool = False
     stop_after: int | None = None  # leave after this step (checkpointed) even if the budget is not spent
     verify: bool = False
-    compile: bool = False
+    parallel: str = "auto"  # ddp: replicas; fsdp: weights, gradients and AdamW state sharded over ranks
+    ac: str = "none"  # activation checkpointing: selective recomputes every other block, full every block
+    compile: bool | None = None  # torch.compile each block; None: on GPU, off on CPU
     device: str = "auto"
     log_every: int = 10
 
@@ -52,6 +56,10 @@ class TrainConfig:
             raise OptionError(f"mode {self.mode!r}: choose from {', '.join(MODES)}")
         if not 0 <= self.cooldown_fraction < 1:
             raise OptionError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
+        if self.parallel not in PARALLEL:
+            raise OptionError(f"parallel {self.parallel!r}: choose from {', '.join(PARALLEL)}")
+        if self.ac not in ACTIVATION_CHECKPOINTING:
+            raise OptionError(f"ac {self.ac!r}: choose from {', '.join(ACTIVATION_CHECKPOINTING)}")
         if self.tokens is not None and self.steps is not None:
             raise OptionError("give --tokens or --steps, not both")
         for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps"):

@@ -50,6 +50,18 @@ class Batch:
             return []
         return [Batch(*t) for t in zip(*(x.split(n) for x in (self.inputs, self.labels, self.doc_ids)), strict=True)]
 
+    def share(self, rank: int, world_size: int) -> Batch:
+        """Rows rank, rank + world_size, ... padded with rows that have no targets to ceil(n / world_size),
+        so every rank runs the same number of forward passes (FSDP's all-gathers pair up across ranks);
+        the padding adds nothing to a loss sum or a target count."""
+        rows = -(-len(self.inputs) // world_size)
+        mine = [t[rank::world_size] for t in (self.inputs, self.labels, self.doc_ids)]
+        pad = rows - len(mine[0])
+        if pad:
+            filler = (self.inputs[:1], torch.full_like(self.labels[:1], IGNORE), self.doc_ids[:1])
+            mine = [torch.cat([t, f.expand(pad, -1)]) for t, f in zip(mine, filler, strict=True)]
+        return Batch(*mine)
+
     @property
     def num_targets(self) -> int:
         return int((self.labels != IGNORE).sum())

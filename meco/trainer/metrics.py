@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import sys
 from pathlib import Path
 
@@ -18,6 +19,14 @@ def peak_flops(device: torch.device) -> float | None:
         return None
     name = torch.cuda.get_device_name(device)
     return next((flops for key, flops in PEAK_BF16_FLOPS.items() if key in name), None)
+
+
+def peak_memory(device: torch.device) -> float:
+    """This process's peak memory in GiB: the CUDA allocator's peak allocation on GPU, the peak resident set
+    (Linux's ru_maxrss, KiB) on CPU, which also counts the interpreter and libraries."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def mfu(flops_per_token: float, tokens_per_s: float, peak: float | None, world_size: int) -> float | None:

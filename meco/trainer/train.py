@@ -8,7 +8,6 @@ across micro batches and ranks.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import time
@@ -17,13 +16,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch.nn.parallel import DistributedDataParallel
 
 from ..shards import Manifest, ShardFormatError
-from . import checkpoint
+from . import checkpoint, memory, parallel
 from .config import Plan, TrainConfig
 from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
-from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
+from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, peak_memory, summary_line
 from .model import ModelConfig, Transformer, preset
 from .runtime import Runtime
 from .schedule import Schedule
@@ -77,13 +75,14 @@ class Run:
     plan: Plan
     rt: Runtime
     out: Path
-    model: Transformer  # the module itself: checkpoints and the model config
-    compiled: torch.nn.Module  # `model`, compiled when asked: evaluation runs it (see `evaluate`)
-    wrapped: torch.nn.Module  # `compiled`, wrapped for data parallelism: training runs it
+    model: Transformer  # the model (blocks compiled, checkpointed or sharded in place): checkpoints, evaluation
+    wrapped: torch.nn.Module  # what training runs: `model`, or its DDP wrapper
     optimizer: torch.optim.Optimizer
     schedule: Schedule
     loader: PackedLoader
     val: dict[str, Batch]
+    parallel: str  # ddp or fsdp (`auto` resolved)
+    memory_plan: memory.MemoryPlan
     step: int = 0
     tokens: int = 0
 
@@ -92,43 +91,72 @@ class Run:
         return self.model.cfg
 
 
+def build_memory_plan(cfg: TrainConfig, model_config: ModelConfig, strategy: str, rt: Runtime) -> memory.MemoryPlan:
+    """The plan per rank, refused (on every rank alike) when it exceeds the free memory of the smallest rank."""
+    planned = memory.plan(
+        model_config,
+        parallel=strategy,
+        world_size=rt.world_size,
+        micro_batch=cfg.micro_batch,
+        seq_len=cfg.seq_len,
+        ac=cfg.ac,
+        device=rt.device,
+    )
+    free = memory.available(rt.device, rt.local_world_size)
+    if free is not None:
+        free = int(rt.all_reduce(torch.tensor(free, device=rt.device), op=torch.distributed.ReduceOp.MIN))
+    memory.refuse_if_too_big(planned, free, cfg.model)
+    return planned
+
+
 def build_run(cfg: TrainConfig) -> Run:
-    """Everything the loop needs, restored from the newest checkpoint when resuming."""
-    rt = Runtime(cfg.device)
+    """Everything the loop needs, restored from the newest checkpoint when resuming. The memory plan is
+    checked before the model is allocated."""
     out, data = Path(cfg.out), Path(cfg.data)
     manifest = Manifest.read(data)
-    plan = cfg.plan(rt.world_size)
     model_config = build_model_config(cfg, manifest)
-    loader = PackedLoader(
-        open_variants(data, "train", cfg.verify),
-        cfg.seq_len,
-        cfg.seed,
-        rt.rank,
-        rt.world_size,
-        variant=plan.phase(0),
-        log=rt.log,
-    )
-    torch.manual_seed(cfg.seed)  # the same initial weights on every rank
-    model = Transformer(model_config, cfg.seq_len).to(rt.device)
-    optimizer = build_optimizer(model, cfg, rt.device)
-    compiled = torch.compile(model) if cfg.compile else model
-    wrapped = compiled
-    if rt.world_size > 1:
-        wrapped = DistributedDataParallel(compiled, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
-    run = Run(
-        cfg,
-        plan,
-        rt,
-        out,
-        model,
-        compiled,
-        wrapped,
-        optimizer,
-        build_schedule(cfg, plan),
-        loader,
-        build_validation(cfg, manifest),
-    )
-    resume(run)
+    strategy = parallel.choose(cfg.parallel, model_config)
+    rt = Runtime(cfg.device, group=strategy == "fsdp")
+    try:
+        plan = cfg.plan(rt.world_size)
+        planned = build_memory_plan(cfg, model_config, strategy, rt)
+        loader = PackedLoader(
+            open_variants(data, "train", cfg.verify),
+            cfg.seq_len,
+            cfg.seed,
+            rt.rank,
+            rt.world_size,
+            variant=plan.phase(0),
+            log=rt.log,
+        )
+        torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+        model = Transformer(model_config, cfg.seq_len).to(rt.device)
+        wrapped = parallel.parallelize(
+            model,
+            parallel=strategy,
+            ac=cfg.ac,
+            compile=parallel.compiles(cfg.compile, rt.device),
+            device=rt.device,
+            world_size=rt.world_size,
+        )
+        run = Run(
+            cfg,
+            plan,
+            rt,
+            out,
+            model,
+            wrapped,
+            build_optimizer(model, cfg, rt.device),  # after sharding: FSDP replaces the parameters
+            build_schedule(cfg, plan),
+            loader,
+            build_validation(cfg, manifest),
+            strategy,
+            planned,
+        )
+        resume(run)
+    except BaseException:
+        rt.close()  # a refused or failed start leaves no process group behind
+        raise
     return run
 
 
@@ -142,7 +170,7 @@ def resume(run: Run) -> None:
         return
     if not cfg.resume:
         raise checkpoint.CheckpointError(f"{found}: {run.out} already holds a run; pass --resume or another --out")
-    state = checkpoint.load(found, run.model, run.optimizer, rt.rank, run.model_config)
+    state = checkpoint.load(found, run.model, run.optimizer, run.model_config)
     run.loader.load_state_dict(state.cursor)
     run.step, run.tokens = state.step, state.tokens
     rt.log(f"resume: {found} (step {state.step:,}, {state.tokens:,} tokens, reading {state.cursor['variant']})")
@@ -156,17 +184,18 @@ def resume(run: Run) -> None:
 
 def train_step(run: Run, batch: Batch) -> tuple[float, float]:
     """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
-    mean loss (DDP averages over ranks, hence the world_size factor); return (loss, grad norm)."""
+    mean loss (DDP and FSDP average over ranks, hence the world_size factor); return (loss, grad norm).
+
+    Counts, loss and norm stay on the device until the one host synchronisation of the step, which reads
+    loss and norm together for the log."""
     cfg, rt, model = run.cfg, run.rt, run.wrapped
-    (count,) = rt.sum(batch.num_targets)
-    scale = rt.world_size / max(count, 1.0)  # an all-masked batch contributes 0, never NaN
+    batch = batch.to(rt.device)
+    count = rt.all_reduce((batch.labels != IGNORE).sum().double()).clamp(min=1.0)  # all-masked: 0, never NaN
+    scale = rt.world_size / count
     micro = batch.split(cfg.micro_batch)
     total = torch.zeros((), dtype=torch.float64, device=rt.device)
     for i, mb in enumerate(micro):
-        mb = mb.to(rt.device)
-        last = i == len(micro) - 1
-        sync = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else contextlib.nullcontext()
-        with sync:
+        with parallel.accumulating(model, last=i == len(micro) - 1):
             with rt.autocast():
                 logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
             loss_sum = F.cross_entropy(
@@ -174,24 +203,24 @@ def train_step(run: Run, batch: Batch) -> tuple[float, float]:
             )
             (loss_sum * scale).backward()
         total += loss_sum.detach()
-    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    grad_norm = parallel.clip_grad_norm_(model, cfg.grad_clip)
     run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
-    (loss_total,) = rt.sum(total.item())
-    return loss_total / max(count, 1.0), float(grad_norm)
+    loss, norm = torch.stack((rt.all_reduce(total) / count, grad_norm.double())).tolist()
+    return loss, norm
 
 
 @torch.no_grad()
 def evaluate(run: Run) -> dict[str, float]:
     """Held-out loss per variant: `conditioned` sees the metadata prefix, `cooldown` plain text.
 
-    Ranks may hold different numbers of validation rows (none at all), so this runs `run.compiled`, the
-    module without its DDP wrapper: DDP's per-forward buffer broadcast would pair up mismatched forward passes."""
-    cfg, rt, model = run.cfg, run.rt, run.compiled
+    Every rank runs the same number of forward passes (FSDP all-gathers in each one; see `Batch.share`),
+    on `run.model`, without DDP's wrapper, whose per-forward buffer broadcast only training needs."""
+    cfg, rt, model = run.cfg, run.rt, run.model
     model.eval()
     losses = {}
     for variant, batch in run.val.items():
-        mine = Batch(*(t[rt.rank :: rt.world_size] for t in (batch.inputs, batch.labels, batch.doc_ids)))
+        mine = batch.share(rt.rank, rt.world_size)
         total = 0.0
         for mb in mine.split(cfg.micro_batch):
             mb = mb.to(rt.device)
@@ -228,10 +257,12 @@ def train(cfg: TrainConfig) -> dict:
     """Train as configured; return the summary (also written to OUT/summary.json)."""
     run = build_run(cfg)
     plan, rt, mc = run.plan, run.rt, run.model_config
+    compiled = "compiled" if parallel.compiles(cfg.compile, rt.device) else "eager"
     rt.log(
         f"train: {cfg.model} ({mc.num_params() / 1e6:.1f}M params, vocab {mc.vocab_size:,}) "
-        f"on {rt.world_size} x {rt.device}; {plan.steps:,} steps x {cfg.batch_tokens:,} tokens, accumulation "
-        f"{plan.accumulation}; mode {cfg.mode}, cooldown from step {plan.switch_step:,}; seed {cfg.seed}"
+        f"on {rt.world_size} x {rt.device} ({run.parallel}, --ac {cfg.ac}, {compiled}); {plan.steps:,} steps x "
+        f"{cfg.batch_tokens:,} tokens, accumulation {plan.accumulation}; mode {cfg.mode}, cooldown from step "
+        f"{plan.switch_step:,}; seed {cfg.seed}; memory {run.memory_plan.describe()}"
     )
     if cfg.mode == "meco" and plan.switch_step == 0:
         rt.log(
@@ -292,6 +323,8 @@ def train(cfg: TrainConfig) -> dict:
         "epoch": run.loader.cursor.epoch,
         "wall_s": time.time() - started,
         "tokens_per_s": (run.step - first_step) * cfg.batch_tokens / (time.time() - started),
+        "peak_memory_gib": peak_memory(rt.device),
+        "planned_memory_gib": run.memory_plan.total / memory.GiB,
         "out": str(run.out),
     }
     progress.close()
