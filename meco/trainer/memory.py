@@ -57,10 +57,12 @@ class MemoryPlan:
     def total(self) -> int:
         return self.weights + self.gradients + self.optimizer + self.activations
 
-    def describe(self) -> str:
+    def describe(self, setup: bool = False) -> str:
+        """The total and its parts, with the configuration where `setup`."""
+        where = f"; {self.setup}" if setup else ""
         return (
             f"about {size(self.total)} per rank (weights {size(self.weights)} + gradients {size(self.gradients)} "
-            f"+ AdamW {size(self.optimizer)} + activations {size(self.activations)})"
+            f"+ AdamW {size(self.optimizer)} + activations {size(self.activations)}{where})"
         )
 
 
@@ -130,5 +132,5 @@ def refuse_if_too_big(memory: MemoryPlan, free: int | None, model: str) -> None:
             "shard weights, gradients and AdamW state with --parallel fsdp over more ranks, or choose a smaller --model"
         )
     raise MemoryPlanError(
-        f"--model {model} needs {memory.describe()} ({memory.setup}) but only {size(free)} is free per rank; {advice}"
+        f"--model {model} needs {memory.describe(setup=True)} but only {size(free)} is free per rank; {advice}"
     )

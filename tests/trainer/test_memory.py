@@ -72,7 +72,7 @@ def test_8b_is_refused_before_anything_is_allocated(data, tmp_path, monkeypatch)
     result = CliRunner().invoke(train_command, [f"--data={data}", f"--out={tmp_path / 'out'}", *args])
     assert result.exit_code == 1, result.output
     assert result.output.count("\n") == 1 and result.output.startswith("Error: --model 8b needs about ")
-    assert f"({planned.setup}) but only " in result.output
+    assert f"; {planned.setup}) but only " in result.output
     assert "GiB is free per rank; shard over more ranks (torchrun --nproc-per-node / --nnodes)" in result.output
     assert not (tmp_path / "out").exists()
 
