@@ -88,7 +88,3 @@ def clip_grad_norm_(module: nn.Module, max_norm: float) -> torch.Tensor:
     """Clip in place; return the total norm over all ranks as a plain tensor on the device (no host sync)."""
     norm = torch.nn.utils.clip_grad_norm_(module.parameters(), max_norm)
     return norm.full_tensor() if isinstance(norm, DTensor) else norm
-
-
-def is_sharded(module: nn.Module) -> bool:
-    return any(isinstance(p, DTensor) for p in module.parameters())

@@ -148,3 +148,26 @@ def test_sizes_and_budgets_below_one_are_refused(option, value):
 def test_the_default_budget_applies_only_without_tokens_or_steps():
     assert TrainConfig(batch_tokens=2048).plan(1).steps == 24  # 49,152 tokens
     assert TrainConfig(batch_tokens=2048, tokens=1).plan(1).steps == 1
+
+
+def test_the_data_order_depends_on_seed_and_global_batch_only(data):
+    """Any number of ranks reads the same global batches through a phase switch and an epoch boundary, and a
+    cursor saved by one number of ranks continues the same stream under another."""
+    worlds = {n: [loader(data, rank=r, world_size=n) for r in range(n)] for n in (1, 2, 4)}
+    for step in range(12):  # 12 x 8 sequences of 17 tokens: past the 1,207 tokens of an epoch
+        if step == 5:
+            for parts in worlds.values():
+                for part in parts:
+                    part.switch("cooldown")
+        batches = {n: [p.next_batch(8) for p in parts] for n, parts in worlds.items()}
+        for n, parts in batches.items():
+            for field in ("inputs", "labels", "doc_ids"):
+                joined = torch.cat([getattr(b, field) for b in parts])
+                assert torch.equal(joined, getattr(batches[1][0], field)), (step, n, field)
+    assert worlds[1][0].cursor.epoch == 1
+    state = worlds[4][3].state_dict()
+    resumed = [loader(data, rank=r, world_size=2) for r in (0, 1)]
+    for part in resumed:
+        part.load_state_dict(state)
+    whole = worlds[1][0].next_batch(8)
+    assert torch.equal(torch.cat([p.next_batch(8).inputs for p in resumed]), whole.inputs)

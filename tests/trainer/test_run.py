@@ -199,7 +199,7 @@ def test_ddp_on_two_gloo_processes_equals_one_process_and_resumes_exactly(data, 
 
 
 def test_ddp_evaluates_a_validation_set_smaller_than_the_ranks(data, tmp_path):
-    """One validation row on two ranks: rank 1 runs no forward pass and adds (0, 0) to the all-reduce."""
+    """One validation row on two ranks: rank 1 evaluates a padding row without targets, adding (0, 0)."""
     small = {"seq_len": 64, "batch_tokens": 256, "steps": 2, "eval_every": 1, "val_tokens": 1}
     assert len(validation_batches(open_variants(data, "val"), 64, 1)["cooldown"].inputs) == 1
     torchrun(data, tmp_path / "ddp", *(f"--{k.replace('_', '-')}={v}" for k, v in small.items()))
