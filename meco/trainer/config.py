@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import OptionError
 
 MODES = ("meco", "standard")
+PACKINGS = ("concat", "complete", "repeat-prefix")  # data.PackedLoader's, named here so the CLI needs no torch
 MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
 
 
@@ -22,6 +23,11 @@ class TrainConfig:
     cooldown_fraction: float = 0.1
     tokens: int | None = None  # budget; the default (neither tokens nor steps) is DEFAULT_TOKENS
     steps: int | None = None
+    document_tokens: int | None = (
+        None  # budget in trained document tokens: equal text for arms with and without prefixes
+    )
+    packing: str = "repeat-prefix"  # see data.PackedLoader
+    metadata_prob: float = 1.0  # conditioned phase: share of documents read with their metadata
     seq_len: int = 128
     batch_tokens: int = 2048  # global, per optimizer step
     micro_batch: int = 8  # sequences per forward pass on one rank
@@ -52,16 +58,23 @@ class TrainConfig:
             raise OptionError(f"mode {self.mode!r}: choose from {', '.join(MODES)}")
         if not 0 <= self.cooldown_fraction < 1:
             raise OptionError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
-        if self.tokens is not None and self.steps is not None:
-            raise OptionError("give --tokens or --steps, not both")
-        for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps"):
+        budgets = [
+            f"--{b.replace('_', '-')}" for b in ("tokens", "steps", "document_tokens") if getattr(self, b) is not None
+        ]
+        if len(budgets) > 1:
+            raise OptionError(f"give {' or '.join(budgets)}, not {'both' if len(budgets) == 2 else 'all'}")
+        if self.packing not in PACKINGS:
+            raise OptionError(f"--packing {self.packing!r}: choose from {', '.join(PACKINGS)}")
+        if not 0 <= self.metadata_prob <= 1:
+            raise OptionError(f"--metadata-prob {self.metadata_prob}: must lie in [0, 1]")
+        for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps", "document_tokens"):
             value = getattr(self, option)
             if value is not None and value < 1:  # tokens/steps None: the default budget
                 raise OptionError(f"--{option.replace('_', '-')} {value}: must be at least 1")
 
-    def plan(self, world_size: int) -> Plan:
-        """Steps, gradient accumulation, the phase switch and when to evaluate and save, checked against the
-        batch geometry."""
+    def plan(self, world_size: int, steps: int | None = None) -> Plan:
+        """Steps (`steps` when the caller worked them out from a document-token budget), gradient accumulation,
+        the phase switch and when to evaluate and save, checked against the batch geometry."""
         per_forward = self.seq_len * self.micro_batch * world_size
         if self.batch_tokens % per_forward:
             raise OptionError(
@@ -69,7 +82,7 @@ class TrainConfig:
                 f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}"
             )
         tokens = self.tokens if self.tokens is not None else self.DEFAULT_TOKENS
-        steps = self.steps if self.steps is not None else math.ceil(tokens / self.batch_tokens)
+        steps = steps or (self.steps if self.steps is not None else math.ceil(tokens / self.batch_tokens))
         switch = steps - self.cooldown_steps(steps) if self.mode == "meco" else 0
         return Plan(
             steps=steps,

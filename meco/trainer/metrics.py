@@ -77,8 +77,16 @@ def summary_line(summary: dict) -> str:
             f", held-out loss {_loss(summary['val_loss_conditioned'])} with metadata / "
             f"{_loss(summary['val_loss_cooldown'])} without"
         )
+    stream = ""
+    if "target_tokens" in summary:
+        share = summary["metadata_share"]
+        stream = (
+            f", {summary['target_tokens']:,} document tokens trained"
+            f" ({'n/a' if share is None else f'{share:.0%}'} of documents with metadata,"
+            f" {summary['tokens_dropped']:,} dropped by {summary['packing']} packing)"
+        )
     return (
         f"summary: {summary['steps']:,} steps, {summary['tokens']:,} tokens (cooldown from step "
-        f"{summary['switch_step']:,}), final loss {_loss(summary['final_loss'])}{val}, "
+        f"{summary['switch_step']:,}), final loss {_loss(summary['final_loss'])}{val}{stream}, "
         f"{summary['tokens_per_s']:,.0f} tokens/s, {summary['wall_s']:.1f} s -> {summary['out']}/summary.json"
     )

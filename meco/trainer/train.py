@@ -14,6 +14,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -107,7 +108,11 @@ def build_run(cfg: TrainConfig) -> Run:
         rt.world_size,
         variant=plan.phase(0),
         log=rt.log,
+        packing=cfg.packing,
+        metadata_prob=cfg.metadata_prob,
     )
+    if cfg.document_tokens is not None:
+        plan = cfg.plan(rt.world_size, steps=steps_for_document_tokens(cfg, plan, loader))
     torch.manual_seed(cfg.seed)  # the same initial weights on every rank
     model = Transformer(model_config, cfg.seq_len).to(rt.device)
     optimizer = build_optimizer(model, cfg, rt.device)
@@ -132,6 +137,40 @@ def build_run(cfg: TrainConfig) -> Run:
     return run
 
 
+def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader, sample: int = 256) -> int:
+    """The fewest steps whose expected trained document tokens reach `cfg.document_tokens`.
+
+    A prefix costs tokens, so a step of the conditioned phase trains less text than a cooldown step; the
+    target tokens per sequence of each phase are measured on the first `sample` sequences of a copy of the
+    stream (same seed, packing and metadata mixing), and steps are added until the budget is met."""
+    per_sequence = {}
+    for phase in ("conditioned", "cooldown"):
+        probe = PackedLoader(
+            loader.shards,
+            cfg.seq_len,
+            cfg.seed,
+            variant=phase,
+            log=lambda _: None,
+            packing=cfg.packing,
+            metadata_prob=cfg.metadata_prob,
+        )
+        per_sequence[phase] = probe.next_batch(sample).num_targets / sample
+    if not min(per_sequence.values()):
+        raise ShardFormatError(f"{cfg.data}: the first {sample} sequences hold no target tokens")
+
+    def expected(steps: int) -> float:  # grows with steps: each step adds a positive number of targets
+        switch = cfg.plan(1, steps=steps).switch_step
+        return plan.sequences * (switch * per_sequence["conditioned"] + (steps - switch) * per_sequence["cooldown"])
+
+    low, high = 0, 1
+    while expected(high) < cfg.document_tokens:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if expected(mid) >= cfg.document_tokens else (mid, high)
+    return high
+
+
 def resume(run: Run) -> None:
     """Load the newest checkpoint when resuming; refuse to overwrite one when not."""
     cfg, rt = run.cfg, run.rt
@@ -154,9 +193,15 @@ def resume(run: Run) -> None:
 # steps
 
 
-def train_step(run: Run, batch: Batch) -> tuple[float, float]:
+class StepResult(NamedTuple):
+    loss: float  # mean over the global batch's target tokens
+    grad_norm: float
+    targets: int  # target tokens in the global batch
+
+
+def train_step(run: Run, batch: Batch) -> StepResult:
     """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
-    mean loss (DDP averages over ranks, hence the world_size factor); return (loss, grad norm)."""
+    mean loss (DDP averages over ranks, hence the world_size factor)."""
     cfg, rt, model = run.cfg, run.rt, run.wrapped
     (count,) = rt.sum(batch.num_targets)
     scale = rt.world_size / max(count, 1.0)  # an all-masked batch contributes 0, never NaN
@@ -178,7 +223,7 @@ def train_step(run: Run, batch: Batch) -> tuple[float, float]:
     run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
     (loss_total,) = rt.sum(total.item())
-    return loss_total / max(count, 1.0), float(grad_norm)
+    return StepResult(loss_total / max(count, 1.0), float(grad_norm), int(count))
 
 
 @torch.no_grad()
@@ -257,10 +302,12 @@ def train(cfg: TrainConfig) -> dict:
         lr = run.schedule(run.step)
         for group in run.optimizer.param_groups:
             group["lr"] = lr
-        loss, grad_norm = train_step(run, batch)
+        loss, grad_norm, targets = train_step(run, batch)
         if not math.isfinite(loss):
             raise FloatingPointError(f"step {run.step + 1}: loss is {loss}; stopping")
         run.step, run.tokens = run.step + 1, run.tokens + cfg.batch_tokens
+        stats = run.loader.stats
+        stats.target_tokens += targets
         tokens_per_s = cfg.batch_tokens / (time.time() - t0)
         record = {
             "step": run.step,
@@ -271,6 +318,9 @@ def train(cfg: TrainConfig) -> dict:
             "grad_norm": grad_norm,
             "tokens_per_s": tokens_per_s,
             "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size),
+            "target_tokens": stats.target_tokens,
+            "metadata_share": stats.metadata_share,
+            "tokens_dropped": stats.tokens_dropped,
         }
         if run.val and plan.evaluates_after(run.step):
             val_losses = evaluate(run)
@@ -290,6 +340,10 @@ def train(cfg: TrainConfig) -> dict:
         "final_loss": last_record.get("loss"),
         **val_losses,
         "epoch": run.loader.cursor.epoch,
+        "target_tokens": run.loader.stats.target_tokens,
+        "metadata_share": run.loader.stats.metadata_share,
+        "tokens_dropped": run.loader.stats.tokens_dropped,
+        "packing": cfg.packing,
         "wall_s": time.time() - started,
         "tokens_per_s": (run.step - first_step) * cfg.batch_tokens / (time.time() - started),
         "out": str(run.out),

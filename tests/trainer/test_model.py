@@ -60,7 +60,7 @@ def step(b: Batch, micro_batch: int, sgd: bool = False):
     cfg = TrainConfig(micro_batch=micro_batch, lr=1e-2, seq_len=16)
     opt = torch.optim.SGD(m.parameters(), lr=1.0) if sgd else build_optimizer(m, cfg, torch.device("cpu"))
     run = Run(cfg, cfg.plan(1), Runtime("cpu"), None, m, m, m, opt, None, None, {})
-    loss, norm = train_step(run, b)
+    loss, norm, _ = train_step(run, b)
     return loss, norm, m
 
 
