@@ -20,7 +20,7 @@ from ..pipeline.metadata import PrefixTemplate
 from ..shards import read_manifest
 from ..tokenizer import TextTokenizer, load_recorded_tokenizer
 from ..trainer import checkpoint
-from ..trainer.model import ModelConfig, Transformer, rope_tables
+from ..trainer.model import ModelConfig, Transformer
 
 
 class InferenceError(MecoError, ValueError):
@@ -106,10 +106,3 @@ def load(ckpt: str | Path, data: str | Path | None = None, max_seq_len: int = 0)
     model = Transformer(cfg, max(max_seq_len, int(state["config"]["seq_len"])))
     model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
     return Loaded(path=path, state=state, data=root, manifest=manifest, model=model.eval())
-
-
-def ensure_positions(model: Transformer, n: int) -> None:
-    """Grow the rotary tables to cover n positions (they are computed, not trained; the model saw only
-    its training seq_len)."""
-    if n > model.rope_cos.shape[0]:
-        model.rope_cos, model.rope_sin = rope_tables(model.cfg.head_dim, n, model.cfg.rope_theta)

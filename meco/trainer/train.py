@@ -19,14 +19,13 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..shards import ShardFormatError, read_manifest
 from . import checkpoint
 from .config import Plan, TrainConfig
-from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
+from .data import Batch, PackedLoader, open_variants, validation_batches
 from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
 from .model import ModelConfig, Transformer, preset
 from .schedule import Schedule
@@ -151,10 +150,7 @@ def train_step(
         )
         with sync:
             with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if model_config.doc_mask else None)
-            loss_sum = F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            )
+                loss_sum = model(mb.inputs, mb.doc_ids, mb.labels)
             (loss_sum * scale).backward()
         total += loss_sum.detach()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -180,10 +176,7 @@ def evaluate(
         for mb in mine.split(cfg.micro_batch):
             mb = mb.to(rt.device)
             with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if model_config.doc_mask else None)
-            total += F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            ).item()
+                total += model(mb.inputs, mb.doc_ids, mb.labels).item()
         loss, count = rt.sum(total, mine.num_targets)
         losses[f"val_loss_{variant}"] = loss / max(count, 1.0)
     model.train()
