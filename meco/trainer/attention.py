@@ -120,11 +120,18 @@ class Attention(nn.Module):
 
     def attend(self, q, k, v, mask):
         """Output (B, T, dim) of queries over keys/values (B, KV, S, hd); each KV head serves
-        n_heads / n_kv_heads query heads inside the kernel (no copies of K and V)."""
+        n_heads / n_kv_heads query heads inside the kernel, without copies of K and V, except under a
+        dense mask: on CUDA only the flash kernel serves grouped heads and it takes no mask, so SDPA would
+        fall back to its math kernel (the (B, H, T, S) scores in fp32); copied heads keep the
+        memory-efficient kernel. Both give the same numbers (tested)."""
         B, _, T, _ = q.shape
         gqa = self.n_kv_heads != self.n_heads
         if isinstance(mask, BlockMask):
             y = flex_attention(q, k, v, block_mask=mask, enable_gqa=gqa)
+        elif mask is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)
         else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None, enable_gqa=gqa)
+            group = self.n_heads // self.n_kv_heads
+            k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.wo(y.transpose(1, 2).reshape(B, T, -1))
