@@ -197,11 +197,14 @@ class Transformer(nn.Module):
     def summed_loss(self, x, labels):
         """Sum of per-token cross entropy over the labels that are not IGNORE (0 when there are none), from
         the final hidden states x (B, T, dim). The output projection and the fp32 cross entropy run
-        `loss_chunk` tokens at a time; under autograd each chunk is checkpointed, so backward recomputes
-        its logits instead of keeping them: one chunk's logits exist at a time, never the whole batch's."""
+        `loss_chunk` tokens at a time; where there are several chunks, each is checkpointed under autograd,
+        so backward recomputes its logits instead of keeping them: one chunk's logits exist at a time,
+        never the whole micro batch's. (A batch of one chunk skips the recomputation.)"""
+        chunks = list(zip(x.flatten(0, 1).split(self.loss_chunk), labels.flatten().split(self.loss_chunk), strict=True))
+        recompute = torch.is_grad_enabled() and len(chunks) > 1
         total = torch.zeros((), dtype=torch.float32, device=x.device)
-        for h, y in zip(x.flatten(0, 1).split(self.loss_chunk), labels.flatten().split(self.loss_chunk), strict=True):
-            if torch.is_grad_enabled():
+        for h, y in chunks:
+            if recompute:
                 total = total + checkpoint(self._chunk_loss, h, y, use_reentrant=False, preserve_rng_state=False)
             else:
                 total = total + self._chunk_loss(h, y)
