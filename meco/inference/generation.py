@@ -9,7 +9,7 @@ import torch
 from ..tokenizer import TextTokenizer
 from .conditioning import prefix_ids
 from .decoding import Sampling, generate
-from .loading import Loaded, ensure_positions
+from .loading import Loaded
 
 
 @dataclass
@@ -39,7 +39,7 @@ def complete(
     tok = loaded.tokenizer
     prefix = prefix_ids(loaded, metadata)
     prompt_ids = tok.encode_batch([prompt])[0] if prompt else []
-    ensure_positions(loaded.model, len(prefix) + len(prompt_ids) + max_new_tokens)
+    loaded.model.extend_positions(len(prefix) + len(prompt_ids) + max_new_tokens)
     new = generate(
         loaded.model,
         prefix + prompt_ids,

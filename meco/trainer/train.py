@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from ..shards import Manifest, ShardFormatError
 from . import checkpoint
 from .config import Plan, TrainConfig
-from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
+from .data import Batch, PackedLoader, open_variants, validation_batches
 from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
 from .model import ModelConfig, Transformer, preset
 from .runtime import Runtime
@@ -213,10 +212,7 @@ def train_step(run: Run, batch: Batch) -> StepResult:
         sync = model.no_sync() if isinstance(model, DistributedDataParallel) and not last else contextlib.nullcontext()
         with sync:
             with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
-            loss_sum = F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            )
+                loss_sum = model(mb.inputs, mb.doc_ids, mb.labels)
             (loss_sum * scale).backward()
         total += loss_sum.detach()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -241,10 +237,7 @@ def evaluate(run: Run) -> dict[str, float]:
         for mb in mine.split(cfg.micro_batch):
             mb = mb.to(rt.device)
             with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
-            total += F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            ).item()
+                total += model(mb.inputs, mb.doc_ids, mb.labels).item()
         loss, count = rt.sum(total, mine.num_targets)
         losses[f"val_loss_{variant}"] = loss / max(count, 1.0)
     model.train()

@@ -11,13 +11,14 @@ from click.testing import CliRunner
 
 from meco.cli import main
 from meco.inference.conditioning import metadata_values, prefix_ids
-from meco.inference.decoding import KVCache, Sampling, forward_cached, generate, next_token
+from meco.inference.decoding import Sampling, generate, next_token
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import allowed_ids
 from meco.inference.loading import InferenceError, load
 from meco.shards import PrefixTemplate, Shards
 from meco.trainer.checkpoint import CheckpointError
 from meco.trainer.checkpoint import resolve as resolve_checkpoint
+from meco.trainer.model import KVCache
 from tests.inference_helpers import HOSTS, prepare_c4, train_debug
 
 
@@ -85,7 +86,7 @@ def test_cached_greedy_equals_full_recomputation(loaded):
     context = loaded.tokenizer.encode_batch(["URL: en.wikipedia.org\n\nDocument 3 talks"])[0]
     cache = KVCache(model, 1, 32)
     torch.testing.assert_close(
-        forward_cached(model, torch.tensor([context]), cache), model(torch.tensor([context])), rtol=0, atol=1e-5
+        model(torch.tensor([context]), cache=cache), model(torch.tensor([context])), rtol=0, atol=1e-5
     )
     cached = generate(model, context, 20, Sampling(temperature=0), eos_id=None)
     full = list(context)
