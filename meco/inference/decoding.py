@@ -41,21 +41,29 @@ def generate(
     eos_id: int | None,
     allowed: torch.Tensor | None = None,
     seed: int = 0,
+    guide: list[int] | None = None,
+    guidance: float = 1.0,
 ) -> list[int]:
     """New token ids after `context`, stopping after EOS (kept) or `max_new_tokens`.
-    `allowed` (vocab,) bool masks out embedding rows the tokenizer has no token for."""
-    if not context:
+    `allowed` (vocab,) bool masks out embedding rows the tokenizer has no token for.
+
+    With a `guide` context (the same text without its metadata), sampling is context-guided, classifier-free
+    style: logits = guide + g * (context - guide), written as context + (g - 1) * (context - guide) so that
+    g = 1 gives the plain conditional logits exactly. Both caches take every new token."""
+    streams = [context] + ([guide] if guide is not None else [])
+    if not all(streams):
         raise OptionError("generation needs at least one context token (a prompt or a metadata prefix)")
     generator = torch.Generator().manual_seed(seed)
-    cache = KVCache(model, 1, len(context) + max_new_tokens)
-    logits = model(torch.tensor([context]), cache=cache)[0, -1]
+    caches = [KVCache(model, 1, len(c) + max_new_tokens) for c in streams]
+    rows = [model(torch.tensor([c]), cache=cache)[0, -1] for c, cache in zip(streams, caches, strict=True)]
     out: list[int] = []
     while len(out) < max_new_tokens:
+        logits = rows[0] if guide is None else rows[0] + (guidance - 1) * (rows[0] - rows[1])
         if allowed is not None:
             logits = logits.masked_fill(~allowed, float("-inf"))
         token = next_token(logits, sampling, generator)
         out.append(token)
         if token == eos_id or len(out) == max_new_tokens:
             break
-        logits = model(torch.tensor([[token]]), cache=cache)[0, -1]
+        rows = [model(torch.tensor([[token]]), cache=cache)[0, -1] for cache in caches]
     return out
