@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..shards import VARIANTS, ShardFormatError, Shards
+from ..shards import VARIANTS, ShardFile, ShardFormatError, Shards
 
 IGNORE = -100  # cross_entropy's ignore_index: targets with loss mask 0
 
@@ -90,6 +90,7 @@ class PackedLoader:
         self.cursor, self.log = Cursor(variant=variant), log
         self.num_docs = len(shards["cooldown"])
         self._perm_epoch, self._perm = -1, None
+        self._pieces: list[tuple[ShardFile, int, int]] = []  # (shard, start, length) copied into this batch
 
     def state_dict(self) -> dict:
         return self.cursor.state_dict()
@@ -130,6 +131,7 @@ class PackedLoader:
                 out[0][filled : filled + k] = shard.tokens[start : start + k]
                 out[1][filled : filled + k] = shard.loss[start : start + k]
                 out[2][filled : filled + k] = piece
+                self._pieces.append((shard, start, k))
             filled, piece = filled + k, piece + 1
             self.cursor.offset += k
             if start + k == end:
@@ -146,10 +148,36 @@ class PackedLoader:
             np.zeros((per_rank, L), np.uint8),
             np.zeros((per_rank, L), np.int32),
         )
+        self._pieces = []
         for i in range(num_sequences):
             row = i - keep.start
             self._take(L, (tokens[row], loss[row], doc_ids[row]) if i in keep else None)
+        check_ids(tokens, self.shards["cooldown"].manifest.vocab_size, self._pieces)
         return to_batch(tokens, loss, doc_ids)
+
+
+def check_ids(tokens: np.ndarray, vocab_size: int, pieces: list[tuple[ShardFile, int, int]]) -> None:
+    """Every id below the vocabulary: a damaged shard must not index past the embedding (on a GPU, a
+    device-side assert that names nothing). One vectorised max per batch; `pieces`, the (shard, start,
+    length) runs the batch was copied from, are searched only to name the shard."""
+    if not tokens.size or int(tokens.max()) < vocab_size:
+        return
+    for shard, start, k in pieces:
+        run = shard.tokens[start : start + k]
+        if len(run) and int(run.max()) >= vocab_size:
+            at = start + int(np.argmax(run >= vocab_size))
+            raise ShardFormatError(
+                f"{shard.path}: token {at:,} is id {int(shard.tokens[at]):,}, outside the vocabulary of "
+                f"{vocab_size:,}; the shard is damaged"
+            )
+    raise ShardFormatError(f"a batch holds an id outside the vocabulary of {vocab_size:,}")
+
+
+def _piece(shards: Shards, i: int) -> tuple[ShardFile, int, int]:
+    """Document `i` as (shard, start, length)."""
+    shard, j = shards.locate(i)
+    start, end = shard.span(j)
+    return shard, start, end - start
 
 
 def validation_batches(shards: dict[str, Shards], seq_len: int, max_tokens: int) -> dict[str, Batch]:
@@ -168,6 +196,7 @@ def validation_batches(shards: dict[str, Shards], seq_len: int, max_tokens: int)
     batches = {}
     for variant, s in shards.items():
         docs = [s.document(i) for i in range(count)]
+        check_ids(np.concatenate([t for t, _ in docs]), s.manifest.vocab_size, [_piece(s, i) for i in range(count)])
         tokens = np.concatenate([t for t, _ in docs]).astype(np.int64)
         loss = np.concatenate([m for _, m in docs])
         doc_ids = np.repeat(np.arange(count), [len(t) for t, _ in docs])
