@@ -98,8 +98,24 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
     show_default=True,
     help="Plain-text tokens of held-out documents per evaluation.",
 )
-@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint under OUT/checkpoints.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the newest good checkpoint under OUT/checkpoints (a budget may grow while it is conditioned).",
+)
+@click.option(
+    "--branch-from",
+    type=click.Path(),
+    help="Start the new run OUT from this checkpoint of another run (e.g. its switch checkpoint) under this plan.",
+)
 @click.option("--stop-after", type=int, help="Leave after this step (checkpointed), keeping the full schedule.")
+@click.option(
+    "--skip-nonfinite",
+    type=int,
+    default=D.skip_nonfinite,
+    show_default=True,
+    help="Steps with a non-finite loss or gradient norm skipped (no update) before the run stops.",
+)
 @click.option("--verify", is_flag=True, help="Check every shard's sha256 before training.")
 @click.option("--compile", is_flag=True, help="torch.compile the model.")
 @click.option("--device", default=D.device, show_default=True, help="auto, cpu or cuda.")

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import OptionError
-from ..shards import VARIANTS, ShardFormatError, Shards
+from ..shards import VARIANTS, ShardFile, ShardFormatError, Shards
 from .config import PACKINGS
 
 IGNORE = -100  # cross_entropy's ignore_index: targets with loss mask 0
@@ -122,6 +122,7 @@ class PackedLoader:
         self.num_docs = len(shards["cooldown"])
         self._perm_epoch, self._perm = -1, None
         self._with_metadata = None  # per document: read from `conditioned` in the conditioned phase
+        self._pieces: list[tuple[ShardFile, int, int]] = []  # (shard, start, length) copied into this batch
 
     def state_dict(self) -> dict:
         return self.cursor.state_dict() | {"stats": asdict(self.stats)}
@@ -190,12 +191,12 @@ class PackedLoader:
                 self.stats.tokens_dropped += end - start - c.offset
                 self._next_document()
 
-    @staticmethod
-    def _copy(out, shard, lo: int, hi: int, at: int, piece: int) -> None:
+    def _copy(self, out, shard, lo: int, hi: int, at: int, piece: int) -> None:
         if out is not None:
             out[0][at : at + hi - lo] = shard.tokens[lo:hi]
             out[1][at : at + hi - lo] = shard.loss[lo:hi]
             out[2][at : at + hi - lo] = piece
+            self._pieces.append((shard, lo, hi - lo))
 
     def next_batch(self, num_sequences: int) -> Batch:
         """Advance over a global batch of `num_sequences`, returning this rank's contiguous share."""
@@ -208,10 +209,36 @@ class PackedLoader:
             np.zeros((per_rank, L), np.uint8),
             np.zeros((per_rank, L), np.int32),
         )
+        self._pieces = []
         for i in range(num_sequences):
             row = i - keep.start
             self._sequence((tokens[row], loss[row], doc_ids[row]) if i in keep else None)
+        check_ids(tokens, self.shards["cooldown"].manifest.vocab_size, self._pieces)
         return to_batch(tokens, loss, doc_ids)
+
+
+def check_ids(tokens: np.ndarray, vocab_size: int, pieces: list[tuple[ShardFile, int, int]]) -> None:
+    """Every id below the vocabulary: a damaged shard must not index past the embedding (on a GPU, a
+    device-side assert that names nothing). One vectorised max per batch; `pieces`, the (shard, start,
+    length) runs the batch was copied from, are searched only to name the shard."""
+    if not tokens.size or int(tokens.max()) < vocab_size:
+        return
+    for shard, start, k in pieces:
+        run = shard.tokens[start : start + k]
+        if len(run) and int(run.max()) >= vocab_size:
+            at = start + int(np.argmax(run >= vocab_size))
+            raise ShardFormatError(
+                f"{shard.path}: token {at:,} is id {int(shard.tokens[at]):,}, outside the vocabulary of "
+                f"{vocab_size:,}; the shard is damaged"
+            )
+    raise ShardFormatError(f"a batch holds an id outside the vocabulary of {vocab_size:,}")
+
+
+def _piece(shards: Shards, i: int) -> tuple[ShardFile, int, int]:
+    """Document `i` as (shard, start, length)."""
+    shard, j = shards.locate(i)
+    start, end = shard.span(j)
+    return shard, start, end - start
 
 
 def validation_batches(shards: dict[str, Shards], seq_len: int, max_tokens: int) -> dict[str, Batch]:
@@ -230,6 +257,7 @@ def validation_batches(shards: dict[str, Shards], seq_len: int, max_tokens: int)
     batches = {}
     for variant, s in shards.items():
         docs = [s.document(i) for i in range(count)]
+        check_ids(np.concatenate([t for t, _ in docs]), s.manifest.vocab_size, [_piece(s, i) for i in range(count)])
         tokens = np.concatenate([t for t, _ in docs]).astype(np.int64)
         loss = np.concatenate([m for _, m in docs])
         doc_ids = np.repeat(np.arange(count), [len(t) for t, _ in docs])

@@ -36,6 +36,14 @@ class Runtime:
             dist.all_reduce(t)
         return t.tolist()
 
+    def share(self, value):
+        """Rank 0's `value` (any picklable object) on every rank: one rank decides, all act alike."""
+        if self.world_size == 1:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def close(self) -> None:
         if self.world_size > 1:
             dist.destroy_process_group()

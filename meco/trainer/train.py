@@ -19,11 +19,12 @@ from typing import NamedTuple
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ..shards import Manifest, ShardFormatError
+from ..errors import MecoError
+from ..shards import MANIFEST, Manifest, ShardFormatError, sha256_file
 from . import checkpoint
-from .config import Plan, TrainConfig
+from .config import Plan, TrainConfig, recorded_switch_step
 from .data import Batch, PackedLoader, open_variants, validation_batches
-from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
+from .metrics import MetricsLog, ProgressBar, copy_history, mfu, peak_flops, summary_line, write_json
 from .model import ModelConfig, Transformer, preset
 from .runtime import Runtime
 from .schedule import Schedule
@@ -84,8 +85,11 @@ class Run:
     schedule: Schedule
     loader: PackedLoader
     val: dict[str, Batch]
+    data_sha256: str = ""  # of the data's manifest.json, recorded in every checkpoint
     step: int = 0
     tokens: int = 0
+    skipped: int = 0  # steps without an update for a non-finite loss or gradient norm (--skip-nonfinite)
+    checkpoint: Path | None = None  # the newest good checkpoint: where a failed run can go back to
 
     @property
     def model_config(self) -> ModelConfig:
@@ -97,6 +101,7 @@ def build_run(cfg: TrainConfig) -> Run:
     rt = Runtime(cfg.device)
     out, data = Path(cfg.out), Path(cfg.data)
     manifest = Manifest.read(data)
+    data_sha256 = sha256_file(data / MANIFEST)
     plan = cfg.plan(rt.world_size)
     model_config = build_model_config(cfg, manifest)
     loader = PackedLoader(
@@ -131,6 +136,7 @@ def build_run(cfg: TrainConfig) -> Run:
         build_schedule(cfg, plan),
         loader,
         build_validation(cfg, manifest),
+        data_sha256=data_sha256,
     )
     resume(run)
     return run
@@ -171,21 +177,83 @@ def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader
 
 
 def resume(run: Run) -> None:
-    """Load the newest checkpoint when resuming; refuse to overwrite one when not."""
+    """Start from a checkpoint: the newest good one of this run when resuming, else the one a branch starts
+    from; refuse to overwrite a run when not resuming. Rank 0 verifies and picks, every rank loads it."""
     cfg, rt = run.cfg, run.rt
-    found = checkpoint.latest(run.out)
+    existing = checkpoint.latest(run.out)
+    if existing is not None and not cfg.resume:
+        raise checkpoint.CheckpointError(f"{existing}: {run.out} already holds a run; pass --resume or another --out")
+    found = rt.share(start_checkpoint(run) if rt.rank == 0 else None)
     if found is None:
         if cfg.resume:
             rt.log(f"resume: no checkpoint under {run.out / 'checkpoints'}; starting from scratch")
         return
-    if not cfg.resume:
-        raise checkpoint.CheckpointError(f"{found}: {run.out} already holds a run; pass --resume or another --out")
+    branch = existing is None
+    state = checkpoint.CheckpointState.read(found)
+    check_continuation(run, found, state)
     state = checkpoint.load(found, run.model, run.optimizer, rt.rank, run.model_config)
     run.loader.load_state_dict(state.cursor)
-    run.step, run.tokens = state.step, state.tokens
-    rt.log(f"resume: {found} (step {state.step:,}, {state.tokens:,} tokens, reading {state.cursor['variant']})")
+    run.step, run.tokens, run.skipped, run.checkpoint = state.step, state.tokens, state.skipped, found
+    if branch and rt.rank == 0 and found.parent.name == "checkpoints":  # the records of the run it branches from
+        copy_history(found.parent.parent / "metrics.jsonl", run.out / "metrics.jsonl", state.step, rt.log)
+    rt.log(
+        f"{'branch' if branch else 'resume'}: {found} (step {state.step:,}, {state.tokens:,} tokens, "
+        f"reading {state.cursor['variant']})"
+    )
     if state.schedule != asdict(run.schedule):
-        rt.log(f"resume: the schedule changed from {state.schedule} to {asdict(run.schedule)}")
+        rt.log(
+            f"{'branch' if branch else 'resume'}: the schedule changed from {state.schedule} to "
+            f"{asdict(run.schedule)}; the learning rate of step {state.step + 1:,} is {run.schedule(state.step):.4g}"
+        )
+
+
+def start_checkpoint(run: Run) -> Path | None:
+    """The verified checkpoint to start from: this run's newest good one (damaged newer ones skipped with a
+    warning), else --branch-from's."""
+
+    def warn(message: str) -> None:
+        run.rt.log(f"warning: {message}")
+
+    if run.cfg.resume:
+        found = checkpoint.newest(run.out, warn)
+        if found is not None:
+            return found
+    return checkpoint.resolve(run.cfg.branch_from, warn) if run.cfg.branch_from else None
+
+
+def check_continuation(run: Run, found: Path, state: checkpoint.CheckpointState) -> None:
+    """Refuse a checkpoint this run cannot continue: other data, another document order, or a plan that
+    disagrees with the variant each of its steps read. A budget may change while the checkpoint is still
+    conditioned and the new switch is not behind it; a checkpoint in its cooldown keeps its switch."""
+    cfg, data = run.cfg, Path(run.cfg.data)
+    if state.data_sha256 and state.data_sha256 != run.data_sha256:
+        raise checkpoint.CheckpointError(
+            f"{found}: trained on {state.data} (manifest sha256 {state.data_sha256[:12]}), but --data {data} "
+            f"holds other data (manifest sha256 {run.data_sha256[:12]}); continue on the same data or start a new --out"
+        )
+    if state.config.get("seed") != cfg.seed:
+        raise checkpoint.CheckpointError(
+            f"{found}: trained with --seed {state.config.get('seed')}, which fixes its document order; "
+            f"--seed {cfg.seed} would read other documents"
+        )
+    done, before, now = state.step, recorded_switch_step(state.config), run.plan.switch_step
+    if min(done, before) == min(done, now):  # every step done read the variant this plan gives it
+        return
+    if done <= before:
+        raise checkpoint.CheckpointError(
+            f"{found}: step {done:,} was trained on conditioned data, but this plan switches to cooldown at step "
+            f"{now:,}; a budget whose switch is at step {done:,} or later continues it"
+        )
+    switch = checkpoint.step_dir(found.parent.parent, before)
+    raise checkpoint.CheckpointError(
+        f"{found}: in the cooldown that started at step {before:,}; this plan switches at step {now:,}. "
+        + (
+            f"To cool down at a new budget, branch a new run from the switch checkpoint: "
+            f"meco train --out NEW --branch-from {switch} with the new --steps or --tokens"
+            if before
+            else "Its run had no conditioned phase to continue"
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -200,7 +268,9 @@ class StepResult(NamedTuple):
 
 def train_step(run: Run, batch: Batch) -> StepResult:
     """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
-    mean loss (DDP averages over ranks, hence the world_size factor)."""
+    mean loss (DDP averages over ranks, hence the world_size factor). The update
+    is made only when both are finite, so a NaN or an overflow never reaches the weights; every rank sees
+    the same reduced loss and norm, so all ranks decide alike."""
     cfg, rt, model = run.cfg, run.rt, run.wrapped
     (count,) = rt.sum(batch.num_targets)
     scale = rt.world_size / max(count, 1.0)  # an all-masked batch contributes 0, never NaN
@@ -216,10 +286,13 @@ def train_step(run: Run, batch: Batch) -> StepResult:
             (loss_sum * scale).backward()
         total += loss_sum.detach()
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-    run.optimizer.step()
+    local_loss, norm = torch.stack([total, grad_norm.to(total)]).tolist()  # one host sync for both
+    (loss_total,) = rt.sum(local_loss)
+    loss = loss_total / max(count, 1.0)
+    if math.isfinite(loss) and math.isfinite(norm):
+        run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
-    (loss_total,) = rt.sum(total.item())
-    return StepResult(loss_total / max(count, 1.0), float(grad_norm), int(count))
+    return StepResult(loss, norm, int(count))
 
 
 @torch.no_grad()
@@ -252,10 +325,35 @@ def save_checkpoint(run: Run) -> None:
         model=asdict(run.model_config),
         schedule=asdict(run.schedule),
         world_size=run.rt.world_size,
-        config=asdict(run.cfg),
+        # the data found from any directory; the switch recorded, as a document-token budget needs the data
+        config={**asdict(run.cfg), "data": str(Path(run.cfg.data).resolve()), "switch_step": run.plan.switch_step},
+        data_sha256=run.data_sha256,
+        skipped=run.skipped,
     )
-    path = checkpoint.save(run.out, state, run.model, run.optimizer, run.rt.rank, run.rt.barrier)
-    run.rt.log(f"checkpoint: {path}")
+    run.checkpoint = checkpoint.save(run.out, state, run.model, run.optimizer, run.rt.rank, run.rt.barrier)
+    run.rt.log(f"checkpoint: {run.checkpoint}")
+
+
+class NonFiniteError(MecoError, FloatingPointError):
+    """A step whose loss or gradient norm is not finite, beyond --skip-nonfinite; no update was made."""
+
+
+def check_finite(run: Run, loss: float, grad_norm: float) -> bool:
+    """Whether the step just run updated the weights; a non-finite one is counted while --skip-nonfinite
+    allows, else the run stops naming the step and the checkpoint to go back to."""
+    if math.isfinite(loss) and math.isfinite(grad_norm):
+        return True
+    run.skipped += 1
+    step = run.step + 1
+    if run.skipped > run.cfg.skip_nonfinite:
+        back = f"the last good checkpoint is {run.checkpoint}" if run.checkpoint else "no checkpoint was written yet"
+        raise NonFiniteError(
+            f"step {step:,}: loss {loss}, gradient norm {grad_norm}: not finite, so the weights were not updated; "
+            f"{back}. Lower --lr, or pass --skip-nonfinite N to skip up to N such steps"
+            + (f" ({run.skipped - 1} skipped so far)" if run.skipped > 1 else "")
+        )
+    run.rt.log(f"warning: step {step:,}: loss {loss}, gradient norm {grad_norm}: not finite; step skipped, no update")
+    return False
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -278,7 +376,7 @@ def train(cfg: TrainConfig) -> dict:
         )
     if run.step >= plan.stop:
         return already_done(run)
-    metrics = MetricsLog(run.out / "metrics.jsonl", rt.rank == 0, run.step)
+    metrics = MetricsLog(run.out / "metrics.jsonl", rt.rank == 0, run.step, rt.log)
     peak, flops_per_token = peak_flops(rt.device), mc.flops_per_token(cfg.seq_len)
     started, first_step, last_record, val_losses = time.time(), run.step, {}, {}
     progress = ProgressBar(plan.stop, run.step, rt.rank == 0)
@@ -296,8 +394,7 @@ def train(cfg: TrainConfig) -> dict:
         for group in run.optimizer.param_groups:
             group["lr"] = lr
         loss, grad_norm, targets = train_step(run, batch)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"step {run.step + 1}: loss is {loss}; stopping")
+        updated = check_finite(run, loss, grad_norm)
         run.step, run.tokens = run.step + 1, run.tokens + cfg.batch_tokens
         stats = run.loader.stats
         stats.target_tokens += targets
@@ -315,6 +412,8 @@ def train(cfg: TrainConfig) -> dict:
             "metadata_share": stats.metadata_share,
             "tokens_dropped": stats.tokens_dropped,
         }
+        if not updated:
+            record["skipped"] = True
         if run.val and plan.evaluates_after(run.step):
             val_losses = evaluate(run)
             record.update(val_losses)
@@ -332,6 +431,7 @@ def train(cfg: TrainConfig) -> dict:
         "switch_step": plan.switch_step,
         "final_loss": last_record.get("loss"),
         **val_losses,
+        "skipped_steps": run.skipped,
         "epoch": run.loader.cursor.epoch,
         "target_tokens": run.loader.stats.target_tokens,
         "metadata_share": run.loader.stats.metadata_share,
@@ -343,7 +443,7 @@ def train(cfg: TrainConfig) -> dict:
     }
     progress.close()
     if rt.rank == 0:
-        (run.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_json(run.out / "summary.json", summary)
     rt.log(summary_line(summary))
     rt.close()
     return summary
