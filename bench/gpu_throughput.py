@@ -283,6 +283,7 @@ def micro_batches(sizes: Sizes, model: str, doc_mask: bool, free: int | None) ->
             seq_len=sizes.seq_len,
             ac="none",
             device=torch.device(sizes.device),
+            compiled=parallel.compiles(None, torch.device(sizes.device)),
         ).total
         <= 0.85 * free
     ]
@@ -327,7 +328,7 @@ def measure(cfg: TrainConfig, sizes: Sizes) -> dict:
         for _ in range(sizes.warmup + sizes.measured):
             batch = run.loader.next_batch(run.plan.sequences)
             t0 = time.perf_counter()
-            loss, _ = train_step(run, batch)  # ends in the step's host sync: the time is the device's
+            loss = train_step(run, batch).loss  # ends in the step's host sync: the time is the device's
             times.append(time.perf_counter() - t0)
         step = statistics.median(times[sizes.warmup :])
         tokens_per_s = cfg.batch_tokens / step

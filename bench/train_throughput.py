@@ -33,7 +33,8 @@ from meco.shards import Manifest
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import PackedLoader, open_variants
 from meco.trainer.model import Transformer
-from meco.trainer.train import Runtime, build_model_config, build_optimizer, train_step
+from meco.trainer.runtime import Runtime
+from meco.trainer.train import Run, build_model_config, build_optimizer, train_step
 
 
 def bench(model_name: str, args) -> dict:
@@ -50,7 +51,8 @@ def bench(model_name: str, args) -> dict:
     torch.manual_seed(0)
     model = Transformer(model_config, cfg.seq_len)
     optimizer = build_optimizer(model, cfg, rt.device)
-    loader = PackedLoader(open_variants(args.data), cfg.seq_len, seed=0)
+    loader = PackedLoader(open_variants(args.data), cfg.seq_len, seed=0, packing=cfg.packing)
+    run = Run(cfg, cfg.plan(1), rt, Path(), model, model, model, optimizer, None, loader, {})
     sequences = cfg.batch_tokens // cfg.seq_len
     in_memory = PackedLoader(open_variants(args.data), cfg.seq_len, seed=1).next_batch(sequences)
     times = {"loader": [], "memory": [], "next_batch": []}
@@ -58,9 +60,9 @@ def bench(model_name: str, args) -> dict:
         t0 = time.perf_counter()
         batch = loader.next_batch(sequences)
         t1 = time.perf_counter()
-        train_step(model, optimizer, batch, cfg, rt, model_config)
+        train_step(run, batch)
         t2 = time.perf_counter()
-        train_step(model, optimizer, in_memory, cfg, rt, model_config)
+        train_step(run, in_memory)
         t3 = time.perf_counter()
         if i >= args.warmup:
             times["next_batch"].append(t1 - t0)

@@ -6,7 +6,7 @@ import os
 
 from ..errors import MecoError, OptionError
 
-FORMATS = ("megatron", "olmo")
+FORMATS = ("megatron", "olmo", "offsets")
 
 
 class ExportError(MecoError, ValueError):
@@ -23,4 +23,8 @@ def export(root: str | os.PathLike, fmt: str, out: str | os.PathLike, copy: bool
         from .olmo import export_olmo
 
         return export_olmo(root, out, copy=copy)
+    if fmt == "offsets":
+        from .offsets import export_offsets
+
+        return export_offsets(root, out)
     raise OptionError(f"format must be one of {FORMATS}, not {fmt!r}")

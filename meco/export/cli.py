@@ -18,7 +18,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     "fmt",
     type=click.Choice(FORMATS),
     required=True,
-    help="megatron: .bin/.idx indexed datasets (loss masks as <name>_loss); olmo: token arrays and label masks.",
+    help="megatron: .bin/.idx indexed datasets (loss masks as <name>_loss); olmo: token arrays and label masks; "
+    "offsets: .npy tokens, document offsets and loss masks.",
 )
 @click.option("--copy", is_flag=True, help="olmo: copy the shard files instead of symlinking them.")
 @reported

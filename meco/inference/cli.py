@@ -38,8 +38,14 @@ def _load(ckpt, data, **kw):
 @click.option("--top-k", type=int, default=0, show_default=True, help="Sample among the k likeliest tokens (0: all).")
 @click.option("--top-p", type=float, default=1.0, show_default=True, help="Nucleus sampling mass.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--guidance",
+    type=float,
+    help="Context-guided sampling: weigh the --metadata prefix g times against the prompt alone "
+    "(1: plain conditional sampling; above 1 steers harder).",
+)
 @reported
-def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, top_k, top_p, seed):
+def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, top_k, top_p, seed, guidance):
     """Continue PROMPT after a metadata prefix rendered as in training; stops at EOS."""
     from .decoding import Sampling
     from .generation import complete
@@ -47,7 +53,7 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
     if temperature < 0 or not 0 < top_p <= 1 or top_k < 0 or max_new_tokens < 1:
         raise click.BadParameter("need --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0, --max-new-tokens >= 1")
     loaded = _load(ckpt, data)
-    done = complete(loaded, prompt, list(metadata), Sampling(temperature, top_k, top_p), max_new_tokens, seed)
+    done = complete(loaded, prompt, list(metadata), Sampling(temperature, top_k, top_p), max_new_tokens, seed, guidance)
     prefix, prompt_text, continuation = done.texts(loaded.tokenizer)
     click.echo(click.style(prefix, dim=True) + prompt_text + continuation)
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..shards import Shards, prefix_span
 from .conditioning import prefix_ids
-from .loading import InferenceError, Loaded, ensure_positions
+from .loading import InferenceError, Loaded
 
 NO_METADATA = "(none)"
 
@@ -83,7 +83,7 @@ def evaluate(
     if n == 0:
         raise InferenceError(f"{loaded.data}: the {split} split holds no documents")
     context = context or loaded.seq_len
-    ensure_positions(loaded.model, context)
+    loaded.model.extend_positions(context)
     chosen = prefix_ids(loaded, metadata)[int(loaded.has_bos) :] if metadata else None
     key = loaded.template.fields[0]
     totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0]))  # group -> condition -> [loss, targets, documents]

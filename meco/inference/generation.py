@@ -9,7 +9,7 @@ import torch
 from ..tokenizer import TextTokenizer
 from .conditioning import prefix_ids
 from .decoding import Sampling, generate
-from .loading import Loaded, ensure_positions
+from .loading import InferenceError, Loaded
 
 
 @dataclass
@@ -34,12 +34,29 @@ def allowed_ids(tokenizer: TextTokenizer, rows: int) -> torch.Tensor:
 
 
 def complete(
-    loaded: Loaded, prompt: str, metadata: list[str], sampling: Sampling, max_new_tokens: int, seed: int
+    loaded: Loaded,
+    prompt: str,
+    metadata: list[str],
+    sampling: Sampling,
+    max_new_tokens: int,
+    seed: int,
+    guidance: float | None = None,
 ) -> Completion:
+    """A continuation of `prompt` behind the `metadata` prefix; with `guidance` g, context-guided sampling that
+    weighs the metadata g times (1: plain conditional sampling; the unconditional context is the prompt alone)."""
     tok = loaded.tokenizer
     prefix = prefix_ids(loaded, metadata)
     prompt_ids = tok.encode_batch([prompt])[0] if prompt else []
-    ensure_positions(loaded.model, len(prefix) + len(prompt_ids) + max_new_tokens)
+    guide = None
+    if guidance is not None:
+        if not metadata:
+            raise InferenceError("--guidance weighs the --metadata prefix against none: give --metadata too")
+        guide = prefix_ids(loaded, []) + prompt_ids
+        if not guide:
+            raise InferenceError(
+                "--guidance needs a --prompt: without one (and without BOS) the unguided context is empty"
+            )
+    loaded.model.extend_positions(len(prefix) + len(prompt_ids) + max_new_tokens)
     new = generate(
         loaded.model,
         prefix + prompt_ids,
@@ -48,5 +65,7 @@ def complete(
         tok.eos_id,
         allowed_ids(tok, loaded.config.vocab_size),
         seed,
+        guide=guide,
+        guidance=1.0 if guidance is None else guidance,
     )
     return Completion(prefix, prompt_ids, new)

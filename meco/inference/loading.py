@@ -16,7 +16,7 @@ from ..errors import MecoError
 from ..shards import Manifest, PrefixTemplate
 from ..tokenizer import TextTokenizer, load_recorded_tokenizer
 from ..trainer import checkpoint
-from ..trainer.model import ModelConfig, Transformer, rope_tables
+from ..trainer.model import ModelConfig, Transformer
 
 
 class InferenceError(MecoError, ValueError):
@@ -83,10 +83,3 @@ def load(ckpt: str | Path, data: str | Path | None = None, max_seq_len: int = 0)
             f"the model's {model.cfg.vocab_size:,} embedding rows; --data names another tokenizer's folder"
         )
     return Loaded(path=path, state=state, data=root, manifest=manifest, model=model)
-
-
-def ensure_positions(model: Transformer, n: int) -> None:
-    """Grow the rotary tables to cover n positions (they are computed, not trained; the model saw only
-    its training seq_len)."""
-    if n > model.rope_cos.shape[0]:
-        model.rope_cos, model.rope_sin = rope_tables(model.cfg.head_dim, n, model.cfg.rope_theta)

@@ -39,8 +39,20 @@ class ShardFile:
                         f"{file}: {file.stat().st_size} bytes, the manifest says {expected}; the folder is damaged"
                     )
         tokens, ends, loss = (_memmap(files[suffix], dtypes[suffix]) for suffix in SHARD_SUFFIXES)
-        if len(loss) != len(tokens) or (len(ends) and int(ends[-1]) != len(tokens)):
-            raise ShardFormatError(f"{path}: tokens, index and loss mask disagree in length")
+        if len(loss) != len(tokens):
+            raise ShardFormatError(
+                f"{files['.loss']}: {len(loss):,} loss-mask entries for {len(tokens):,} tokens; the shard is damaged"
+            )
+        if len(ends) and int(ends[-1]) != len(tokens):
+            raise ShardFormatError(
+                f"{files['.index']}: the last document ends at token {int(ends[-1]):,}, the shard holds "
+                f"{len(tokens):,}; the shard is damaged"
+            )
+        if (bad := _first_decrease(ends)) is not None:
+            raise ShardFormatError(
+                f"{files['.index']}: document {bad:,} ends at token {int(ends[bad]):,}, before the one ahead of it "
+                f"({int(ends[bad - 1]):,}); the index is damaged"
+            )
         return cls(path, tokens, ends, loss)
 
     def __len__(self) -> int:
@@ -53,6 +65,18 @@ class ShardFile:
         """Tokens and loss mask of document `i` (views into the maps)."""
         start, end = self.span(i)
         return self.tokens[start:end], self.loss[start:end]
+
+
+def _first_decrease(ends: np.ndarray, block: int = 1 << 22) -> int | None:
+    """The first document whose end offset is below its predecessor's, or None when the index never goes
+    down (with the last end equal to the token count, every document then lies within the shard). Read in
+    blocks, so memory stays bounded for an index of any size."""
+    for start in range(1, len(ends), block):
+        chunk = ends[start - 1 : start + block]
+        down = np.flatnonzero(chunk[1:] < chunk[:-1])
+        if len(down):
+            return start + int(down[0])
+    return None
 
 
 def _memmap(path: Path, dtype) -> np.ndarray:

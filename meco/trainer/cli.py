@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import reported
-from .config import ACTIVATION_CHECKPOINTING, MODELS, MODES, PARALLEL, TrainConfig
+from .config import ACTIVATION_CHECKPOINTING, MODELS, MODES, PACKINGS, PARALLEL, TrainConfig
 
 D = TrainConfig()  # defaults shown in --help come from the dataclass
 
@@ -43,6 +43,27 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 )
 @click.option("--tokens", type=int, help=f"Token budget. [default: {TrainConfig.DEFAULT_TOKENS:,} unless --steps]")
 @click.option("--steps", type=int, help="Optimizer steps (instead of --tokens).")
+@click.option(
+    "--document-tokens",
+    type=int,
+    help="Budget in trained document tokens (targets), so arms with and without metadata prefixes see equal text.",
+)
+@click.option(
+    "--packing",
+    type=click.Choice(PACKINGS),
+    default=D.packing,
+    show_default=True,
+    help="concat: back to back; complete: every sequence starts with a document, overflow dropped (MeCo); "
+    "repeat-prefix: back to back, a continued document repeats its metadata prefix.",
+)
+@click.option(
+    "--metadata-prob",
+    type=float,
+    default=D.metadata_prob,
+    show_default=True,
+    help="Conditioned phase: probability that a document is read with its metadata (0.9 with "
+    "--cooldown-fraction 0: 90/10 mixing).",
+)
 @click.option("--seq-len", type=int, default=D.seq_len, show_default=True)
 @click.option("--batch-tokens", type=int, default=D.batch_tokens, show_default=True, help="Global tokens per step.")
 @click.option(
@@ -77,8 +98,24 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
     show_default=True,
     help="Plain-text tokens of held-out documents per evaluation.",
 )
-@click.option("--resume", is_flag=True, help="Continue from the newest checkpoint under OUT/checkpoints.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the newest good checkpoint under OUT/checkpoints (a budget may grow while it is conditioned).",
+)
+@click.option(
+    "--branch-from",
+    type=click.Path(),
+    help="Start the new run OUT from this checkpoint of another run (e.g. its switch checkpoint) under this plan.",
+)
 @click.option("--stop-after", type=int, help="Leave after this step (checkpointed), keeping the full schedule.")
+@click.option(
+    "--skip-nonfinite",
+    type=int,
+    default=D.skip_nonfinite,
+    show_default=True,
+    help="Steps with a non-finite loss or gradient norm skipped (no update) before the run stops.",
+)
 @click.option("--verify", is_flag=True, help="Check every shard's sha256 before training.")
 @click.option(
     "--parallel",

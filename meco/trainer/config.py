@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import OptionError
 
 MODES = ("meco", "standard")
+PACKINGS = ("concat", "complete", "repeat-prefix")  # data.PackedLoader's, named here so the CLI needs no torch
 MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
 PARALLEL = ("auto", "ddp", "fsdp")  # parallel.choose resolves auto by model size
 ACTIVATION_CHECKPOINTING = ("none", "selective", "full")
@@ -24,6 +25,11 @@ class TrainConfig:
     cooldown_fraction: float = 0.1
     tokens: int | None = None  # budget; the default (neither tokens nor steps) is DEFAULT_TOKENS
     steps: int | None = None
+    document_tokens: int | None = (
+        None  # budget in trained document tokens: equal text for arms with and without prefixes
+    )
+    packing: str = "repeat-prefix"  # see data.PackedLoader
+    metadata_prob: float = 1.0  # conditioned phase: share of documents read with their metadata
     seq_len: int = 128
     batch_tokens: int = 2048  # global, per optimizer step
     micro_batch: int = 8  # sequences per forward pass on one rank
@@ -41,7 +47,9 @@ class TrainConfig:
     eval_every: int = 250  # 0: only at the end
     val_tokens: int = 4096  # plain-text tokens of held-out documents per evaluation
     resume: bool = False
+    branch_from: str | None = None  # a checkpoint of another run: start this run from it under this plan
     stop_after: int | None = None  # leave after this step (checkpointed) even if the budget is not spent
+    skip_nonfinite: int = 0  # steps with a non-finite loss or gradient norm skipped (no update) before stopping
     verify: bool = False
     parallel: str = "auto"  # ddp: replicas; fsdp: weights, gradients and AdamW state sharded over ranks
     ac: str = "none"  # activation checkpointing: selective recomputes every other block, full every block
@@ -56,43 +64,98 @@ class TrainConfig:
             raise OptionError(f"mode {self.mode!r}: choose from {', '.join(MODES)}")
         if not 0 <= self.cooldown_fraction < 1:
             raise OptionError(f"cooldown_fraction {self.cooldown_fraction}: must lie in [0, 1)")
+        budgets = [_flag(b) for b in ("tokens", "steps", "document_tokens") if getattr(self, b) is not None]
+        if len(budgets) > 1:
+            raise OptionError(f"give {' or '.join(budgets)}, not {'both' if len(budgets) == 2 else 'all'}")
+        if self.packing not in PACKINGS:
+            raise OptionError(f"--packing {self.packing!r}: choose from {', '.join(PACKINGS)}")
+        if not 0 <= self.metadata_prob <= 1:
+            raise OptionError(f"--metadata-prob {self.metadata_prob}: must lie in [0, 1]")
         if self.parallel not in PARALLEL:
-            raise OptionError(f"parallel {self.parallel!r}: choose from {', '.join(PARALLEL)}")
+            raise OptionError(f"--parallel {self.parallel!r}: choose from {', '.join(PARALLEL)}")
         if self.ac not in ACTIVATION_CHECKPOINTING:
-            raise OptionError(f"ac {self.ac!r}: choose from {', '.join(ACTIVATION_CHECKPOINTING)}")
-        if self.tokens is not None and self.steps is not None:
-            raise OptionError("give --tokens or --steps, not both")
-        for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps"):
+            raise OptionError(f"--ac {self.ac!r}: choose from {', '.join(ACTIVATION_CHECKPOINTING)}")
+        for option in ("seq_len", "micro_batch", "batch_tokens", "tokens", "steps", "document_tokens", "stop_after"):
             value = getattr(self, option)
             if value is not None and value < 1:  # tokens/steps None: the default budget
-                raise OptionError(f"--{option.replace('_', '-')} {value}: must be at least 1")
+                raise OptionError(f"{_flag(option)} {value}: must be at least 1")
+        for option in ("save_every", "eval_every", "log_every", "val_tokens", "vocab_size", "seed", "skip_nonfinite"):
+            if getattr(self, option) < 0:
+                raise OptionError(f"{_flag(option)} {getattr(self, option)}: must be 0 or more")
+        for option, (ok, why) in RANGES.items():
+            value = getattr(self, option)
+            if not (isinstance(value, (int, float)) and ok(value)):  # NaN fails every comparison
+                raise OptionError(f"{_flag(option)} {value}: must be {why}")
 
-    def plan(self, world_size: int) -> Plan:
-        """Steps, gradient accumulation, the phase switch and when to evaluate and save, checked against the
-        batch geometry."""
+    @property
+    def planned_steps(self) -> int:
+        """The budget in optimizer steps."""
+        return planned_steps(self.steps, self.tokens, self.batch_tokens)
+
+    @property
+    def switch_step(self) -> int:
+        """The first cooldown step: the conditioned phase is steps [0, switch_step) (0 in standard mode)."""
+        return switch_step(self.mode, self.planned_steps, self.cooldown_fraction)
+
+    def plan(self, world_size: int, steps: int | None = None) -> Plan:
+        """Steps (`steps` when the caller worked them out from a document-token budget), gradient accumulation,
+        the phase switch and when to evaluate and save, checked against the batch geometry."""
         per_forward = self.seq_len * self.micro_batch * world_size
         if self.batch_tokens % per_forward:
             raise OptionError(
                 f"--batch-tokens {self.batch_tokens} must be a multiple of seq_len x micro_batch x "
                 f"world size = {self.seq_len} x {self.micro_batch} x {world_size} = {per_forward}"
             )
-        tokens = self.tokens if self.tokens is not None else self.DEFAULT_TOKENS
-        steps = self.steps if self.steps is not None else math.ceil(tokens / self.batch_tokens)
-        switch = steps - self.cooldown_steps(steps) if self.mode == "meco" else 0
+        steps = steps or self.planned_steps
         return Plan(
             steps=steps,
             accumulation=self.batch_tokens // per_forward,
             sequences=self.batch_tokens // self.seq_len,
-            switch_step=switch,
+            switch_step=switch_step(self.mode, steps, self.cooldown_fraction),
             stop=min(steps, self.stop_after) if self.stop_after is not None else steps,
             save_every=self.save_every,
             eval_every=self.eval_every,
         )
 
-    def cooldown_steps(self, steps: int) -> int:
-        """The cooldown's share of `steps`, at least one step when the fraction is not 0: rounding alone
-        would give a short run (4 steps at 0.1) no cooldown at all."""
-        return max(1, round(steps * self.cooldown_fraction)) if self.cooldown_fraction else 0
+
+def planned_steps(steps: int | None, tokens: int | None, batch_tokens: int) -> int:
+    """The budget in optimizer steps: --steps, else --tokens (default DEFAULT_TOKENS) in batches."""
+    if steps is not None:
+        return steps
+    return math.ceil((tokens if tokens is not None else TrainConfig.DEFAULT_TOKENS) / batch_tokens)
+
+
+def switch_step(mode: str, steps: int, cooldown_fraction: float) -> int:
+    """The first cooldown step of a run of `steps`: its cooldown is at least one step when the fraction is
+    not 0 (rounding alone would give a short run, 4 steps at 0.1, no cooldown at all); 0 in standard mode."""
+    if mode != "meco":
+        return 0
+    return steps - (max(1, round(steps * cooldown_fraction)) if cooldown_fraction else 0)
+
+
+def recorded_switch_step(config: dict) -> int:
+    """The switch of the run that recorded `config` (a checkpoint's TrainConfig fields, with the plan's switch
+    since a budget in document tokens needs the data to be turned into steps)."""
+    if "switch_step" in config:
+        return config["switch_step"]
+    steps = planned_steps(config.get("steps"), config.get("tokens"), config["batch_tokens"])
+    return switch_step(config["mode"], steps, config["cooldown_fraction"])
+
+
+def _flag(option: str) -> str:
+    return "--" + option.replace("_", "-")
+
+
+RANGES = {  # float options: the test a value must pass, and the message when it does not
+    "lr": (lambda v: 0 < v < math.inf, "a positive finite learning rate"),
+    "grad_clip": (lambda v: 0 < v, "a positive gradient norm (inf: no clipping)"),
+    "weight_decay": (lambda v: 0 <= v < math.inf, "0 or more"),
+    "warmup": (lambda v: 0 <= v < 1, "a fraction of the steps, in [0, 1)"),
+    "min_lr_ratio": (lambda v: 0 <= v <= 1, "a fraction of --lr, in [0, 1]"),
+    "decay": (lambda v: 0 <= v <= 1, "a fraction of the steps, in [0, 1]"),
+    "beta1": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "beta2": (lambda v: 0 <= v < 1, "in [0, 1)"),
+}
 
 
 @dataclass(frozen=True)

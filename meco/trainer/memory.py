@@ -10,14 +10,16 @@ Bytes per rank for P parameters, W ranks, a micro batch of B sequences of T toke
 - AdamW: two fp32 moments, 8P (FSDP: 8P / W).
 - activations: what autograd keeps for the backward of one micro batch. Gradient accumulation keeps all
   gradients while the next micro batch runs, so the terms add up: the plan is the peak of a step.
-  Per token and block, the eager model keeps 11 dim + 4 ffn_dim elements (counted with autograd's
-  saved-tensor hooks): each RMSNorm its input, normalised input and output (3 dim); attention the rotated
-  queries, the keys and values as the kernel sees them (repeated to every query head), the kernel's
-  output and its copy with the heads merged (5 dim); SwiGLU both projections, the SiLU and the product
-  (4 ffn_dim). A checkpointed block keeps only its input (dim), and backward recomputes one block at a
-  time. After the blocks: the final norm (3 dim), the loss over the vocabulary at its peak (four fp32
-  tensors of the logits' size: logits, log-softmax and their gradients), and the dense document mask
-  (B T T bytes) with --doc-mask.
+  Per token and block the eager model keeps (counted with autograd's saved-tensor hooks) 8 dim +
+  2 kv_dim + 4 ffn_dim elements: each RMSNorm its input, normalised input and output (3 dim); attention
+  the rotated queries and keys, the values and the kernel's output (2 dim + 2 kv_dim); SwiGLU both
+  projections, the SiLU and the product (4 ffn_dim). The dense document mask (--doc-mask, except on GPU
+  with compiled blocks, where the model uses FlexAttention) repeats keys and values to every query head
+  (10 dim + 4 ffn_dim) and SDPA keeps its own float copy of the mask (seq_len elements per token), beside
+  the (B, T, T) bool mask itself. A checkpointed block keeps only its input (dim), and backward
+  recomputes one block at a time. After the blocks: the final norm (3 dim) and the loss over the
+  vocabulary, computed in chunks of model.LOSS_CHUNK tokens: three fp32 tensors of one chunk's logits
+  (the log-softmax, its gradient and the logits' gradient).
   Elements are fp32 on CPU, bf16 on GPU (there compiled blocks fuse the norm and RoPE temporaries, so
   the count is an upper bound). Checked against measured peaks on CPU (tests/trainer/test_memory.py).
 Not counted: the CPU AdamW's per-tensor temporaries, the CUDA context and allocator fragmentation (the
@@ -32,11 +34,11 @@ from pathlib import Path
 import torch
 
 from ..errors import OptionError
-from .model import ModelConfig
+from .model import LOSS_CHUNK, ModelConfig
 from .parallel import checkpointed_blocks
 
 GiB = 2**30
-LOSS_BUFFERS = 4  # fp32 (tokens, vocab) tensors at the loss's peak: logits, log-softmax and their gradients
+LOSS_BUFFERS = 3  # fp32 (chunk tokens, vocab) tensors at the loss's peak: log-softmax and two gradients
 
 
 class MemoryPlanError(OptionError):
@@ -79,6 +81,7 @@ def plan(
     seq_len: int,
     ac: str,
     device: torch.device,
+    compiled: bool,
 ) -> MemoryPlan:
     """The memory plan of training `mc` as configured; pure arithmetic, nothing is allocated."""
     gpu = device.type == "cuda"
@@ -94,12 +97,17 @@ def plan(
     elif gpu:
         weights += 2 * (n - mc.vocab_size * mc.dim)  # autocast's bf16 copies of every linear weight
     tokens = micro_batch * seq_len
-    per_block = 11 * mc.dim + 4 * mc.ffn_dim  # elements per token (see the module docstring)
+    dense_mask = mc.doc_mask and not (gpu and compiled)  # see Transformer's `attention`
+    if dense_mask:  # elements per token (see the module docstring)
+        per_block = 10 * mc.dim + 4 * mc.ffn_dim + seq_len
+    else:
+        per_block = 8 * mc.dim + 2 * mc.n_kv_heads * mc.head_dim + 4 * mc.ffn_dim
     recomputed = len(checkpointed_blocks(mc.n_layers, ac))
     elements = (mc.n_layers - recomputed) * per_block + recomputed * mc.dim + (per_block if recomputed else 0)
-    activations = tokens * (compute_bytes * (elements + 3 * mc.dim) + 4 * LOSS_BUFFERS * mc.vocab_size)
-    if mc.doc_mask:
-        activations += micro_batch * seq_len * seq_len  # the (B, 1, T, T) bool mask
+    activations = tokens * compute_bytes * (elements + 3 * mc.dim)
+    activations += min(tokens, LOSS_CHUNK) * 4 * LOSS_BUFFERS * mc.vocab_size
+    if dense_mask:
+        activations += tokens * seq_len  # the (B, 1, T, T) bool mask
     setup = f"{parallel} on {world_size} x {device.type}, micro batch {micro_batch} x {seq_len} tokens, --ac {ac}"
     return MemoryPlan(weights, gradients, 8 * n // shards, activations, setup)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import resource
 import sys
 from pathlib import Path
@@ -35,26 +37,64 @@ def mfu(flops_per_token: float, tokens_per_s: float, peak: float | None, world_s
 
 
 class MetricsLog:
-    """OUT/metrics.jsonl, appended to so that a resumed run continues the same file."""
+    """OUT/metrics.jsonl, appended to so that a resumed run continues the same file. Each record is strict
+    JSON: a non-finite number is written as null."""
 
-    def __init__(self, path: Path, enabled: bool, resume_step: int):
+    def __init__(self, path: Path, enabled: bool, resume_step: int, log=print):
         self.path, self.enabled = path, enabled
         if enabled:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _truncate_after(path, resume_step)
+            _rewrite(path, path, resume_step, log)
 
     def write(self, record: dict) -> None:
         if self.enabled:
             with self.path.open("a") as f:
-                f.write(json.dumps(record) + "\n")
+                f.write(json.dumps(finite(record), allow_nan=False) + "\n")
 
 
-def _truncate_after(path: Path, step: int) -> None:
-    """Drop lines past the checkpoint we resume from: those steps are about to be run again."""
-    if not path.exists():
+def finite(record: dict) -> dict:
+    """`record` with NaN and infinities as None: JSON has no literal for them (json.dumps would write NaN)."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in record.items()}
+
+
+def write_json(path: Path, obj: dict) -> None:
+    """Strict JSON, written to `path.partial` and renamed, so `path` is always complete."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(finite(obj), indent=2, allow_nan=False) + "\n")
+    os.replace(partial, path)
+
+
+def copy_history(source: Path, path: Path, step: int, log=print) -> None:
+    """Start `path` with the records of `source` up to `step`: a run branched from another one's checkpoint
+    carries the curve that led there."""
+    if source.exists():
+        _rewrite(source, path, step, log)
+
+
+def _rewrite(source: Path, path: Path, step: int, log) -> None:
+    """Write the records of `source` up to `step` to `path` (through `path.partial`, renamed: a crash leaves
+    either file whole). Later records are dropped because those steps are about to be run again; a line that
+    is not a JSON record (a write cut by a kill) is dropped with a warning."""
+    if not source.exists():
         return
-    lines = [line for line in path.read_text().splitlines() if line and json.loads(line).get("step", 0) <= step]
-    path.write_text("".join(line + "\n" for line in lines))
+    kept, cut = [], []
+    for number, line in enumerate(source.read_bytes().splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("step", 0), int):
+            if line.strip():
+                cut.append(number)
+            continue
+        if record.get("step", 0) <= step:
+            kept.append(line + b"\n")
+    if cut:
+        log(f"warning: {source}: dropped line {', '.join(map(str, cut))}, not a complete JSON record (a cut write)")
+    partial = path.with_name(path.name + ".partial")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"".join(kept))
+    os.replace(partial, path)
 
 
 class ProgressBar:
@@ -66,7 +106,7 @@ class ProgressBar:
 
     def update(self, record: dict) -> None:
         if self.bar is not None:
-            self.bar.set_postfix(phase=record["phase"], loss=f"{record['loss']:.4f}", refresh=False)
+            self.bar.set_postfix(phase=record["phase"], loss=_loss(record["loss"]), refresh=False)
             self.bar.update()
 
     def close(self) -> None:
@@ -86,8 +126,16 @@ def summary_line(summary: dict) -> str:
             f", held-out loss {_loss(summary['val_loss_conditioned'])} with metadata / "
             f"{_loss(summary['val_loss_cooldown'])} without"
         )
+    stream = ""
+    if "target_tokens" in summary:
+        share = summary["metadata_share"]
+        stream = (
+            f", {summary['target_tokens']:,} document tokens trained"
+            f" ({'n/a' if share is None else f'{share:.0%}'} of documents with metadata,"
+            f" {summary['tokens_dropped']:,} dropped by {summary['packing']} packing)"
+        )
     return (
         f"summary: {summary['steps']:,} steps, {summary['tokens']:,} tokens (cooldown from step "
-        f"{summary['switch_step']:,}), final loss {_loss(summary['final_loss'])}{val}, "
+        f"{summary['switch_step']:,}), final loss {_loss(summary['final_loss'])}{val}{stream}, "
         f"{summary['tokens_per_s']:,.0f} tokens/s, {summary['wall_s']:.1f} s -> {summary['out']}/summary.json"
     )

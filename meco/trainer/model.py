@@ -1,20 +1,30 @@
 """A Llama-style decoder: RMSNorm, RoPE, SwiGLU, grouped-query attention, untied embeddings.
 
-Read top-down: config and presets, norm, rotary embedding, attention, MLP, block, model. With
-`doc_mask`, attention stays inside each packed document and rotary positions restart at every
-document start; both are derived from per-token document ids.
+Read top-down: config and presets, norm, MLP, block, model (attention, rotary positions, document masks
+and the KV cache live in `attention.py`). With `doc_mask`, attention stays inside each packed document
+and rotary positions restart at every document start; both are derived from per-token document ids.
+One forward serves training (logits, or the summed loss computed in chunks), evaluation and cached
+decoding.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention.flex_attention import create_block_mask
+from torch.utils.checkpoint import checkpoint
 
 from ..errors import OptionError
+from .attention import Attention, KVCache, dense_document_mask, document_positions, flex_document_mask, rope_tables
+from .data import IGNORE
+
+ATTENTION = ("auto", "flex", "dense")
+LOSS_CHUNK = 2048  # tokens per chunk of the loss: fp32 logits of 2,048 x 128k vocabulary are 1 GiB
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,61 +88,6 @@ class RMSNorm(nn.Module):
         return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)).type_as(x) * self.weight
 
 
-def rope_tables(head_dim: int, max_pos: int, theta: float, device=None):
-    """cos and sin of every position, (max_pos, head_dim / 2)."""
-    freqs = 1.0 / theta ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim)
-    angles = torch.outer(torch.arange(max_pos, device=device, dtype=torch.float32), freqs)
-    return angles.cos(), angles.sin()
-
-
-def apply_rope(x, cos, sin):
-    """Rotate channel pairs (x[2i], x[2i+1]); x (B, H, T, hd), cos/sin (B, 1, T, hd/2)."""
-    x1, x2 = x.float().unflatten(-1, (-1, 2)).unbind(-1)
-    return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2).type_as(x)
-
-
-def document_positions(doc_ids):
-    """Position of each token inside its document: 0 at each change of id, (B, T) -> (B, T)."""
-    t = torch.arange(doc_ids.shape[1], device=doc_ids.device).expand_as(doc_ids)
-    starts = torch.ones_like(doc_ids, dtype=torch.bool)
-    starts[:, 1:] = doc_ids[:, 1:] != doc_ids[:, :-1]
-    return t - torch.where(starts, t, torch.zeros_like(t)).cummax(dim=1).values
-
-
-class Attention(nn.Module):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
-        self.wq = nn.Linear(cfg.dim, cfg.n_heads * cfg.head_dim, bias=False)
-        self.wk = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
-        self.wv = nn.Linear(cfg.dim, cfg.n_kv_heads * cfg.head_dim, bias=False)
-        self.wo = nn.Linear(cfg.n_heads * cfg.head_dim, cfg.dim, bias=False)
-
-    def forward(self, x, cos, sin, mask):
-        return self.attend(*self.project(x, cos, sin), mask)
-
-    def project(self, x, cos, sin):
-        """Rotated queries (B, H, T, hd), rotated keys and values (B, KV, T, hd) of x (B, T, dim)."""
-        B, T, _ = x.shape
-        q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)
-        k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        v = self.wv(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        return apply_rope(q, cos, sin), apply_rope(k, cos, sin), v
-
-    def attend(self, q, k, v, mask):
-        """Output (B, T, dim) of queries over keys/values (B, KV, S, hd); mask None means plain causal (S == T).
-        Cached decoding passes its stored keys and values here."""
-        B, _, T, _ = q.shape
-        if self.n_kv_heads != self.n_heads:  # grouped-query attention: each KV head serves n_heads / n_kv_heads
-            k = k.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1)
-            v = v.repeat_interleave(self.n_heads // self.n_kv_heads, dim=1)
-        if mask is None:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return self.wo(y.transpose(1, 2).reshape(B, T, -1))
-
-
 class MLP(nn.Module):
     """SwiGLU: w2(silu(w1 x) * w3 x)."""
 
@@ -152,18 +107,26 @@ class Block(nn.Module):
         self.attn_norm, self.attn = RMSNorm(cfg.dim, cfg.norm_eps), Attention(cfg)
         self.mlp_norm, self.mlp = RMSNorm(cfg.dim, cfg.norm_eps), MLP(cfg)
 
-    def forward(self, x, cos, sin, mask):
-        x = x + self.attn(self.attn_norm(x), cos, sin, mask)
+    def forward(self, x, cos, sin, mask, store=None):
+        x = x + self.attn(self.attn_norm(x), cos, sin, mask, store)
         return x + self.mlp(self.mlp_norm(x))
 
 
 class Transformer(nn.Module):
-    def __init__(self, cfg: ModelConfig, max_seq_len: int):
+    """The decoder. `attention` picks the document-mask kernel: "dense" (a (B, 1, T, T) bool mask, the
+    reference), "flex" (a FlexAttention block mask) or "auto": flex on CUDA once `compile_blocks` has run
+    (FlexAttention is fast only compiled, and has no backward on CPU), dense otherwise."""
+
+    def __init__(self, cfg: ModelConfig, max_seq_len: int, attention: str = "auto"):
         super().__init__()
         cfg.check()
         if cfg.vocab_size <= 0:
             raise ValueError("ModelConfig.vocab_size must be set (the trainer takes it from the data manifest)")
-        self.cfg = cfg
+        if attention not in ATTENTION:
+            raise OptionError(f"attention {attention!r}: choose from {', '.join(ATTENTION)}")
+        self.cfg, self.attention, self.compiled = cfg, attention, False
+        self.build_block_mask = create_block_mask
+        self.loss_chunk = LOSS_CHUNK
         self.embed = nn.Embedding(cfg.vocab_size, cfg.dim)
         self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
@@ -180,20 +143,72 @@ class Transformer(nn.Module):
                 std = 0.02 / math.sqrt(2 * self.cfg.n_layers) if name.endswith(("wo.weight", "w2.weight")) else 0.02
                 nn.init.normal_(p, mean=0.0, std=std)
 
-    def forward(self, tokens, doc_ids=None):
-        """tokens (B, T) -> logits (B, T, vocab). With `doc_ids` (B, T), attention and positions stay per document."""
-        B, T = tokens.shape
-        if T > self.rope_cos.shape[0]:
-            raise ValueError(f"sequence of length {T} is longer than the model's max_seq_len {self.rope_cos.shape[0]}")
-        if doc_ids is None:
-            cos, sin, mask = self.rope_cos[:T].expand(B, 1, T, -1), self.rope_sin[:T].expand(B, 1, T, -1), None
-        else:
-            pos = document_positions(doc_ids)
-            cos, sin = self.rope_cos[pos].unsqueeze(1), self.rope_sin[pos].unsqueeze(1)  # (B, 1, T, hd/2)
-            causal = torch.ones(T, T, dtype=torch.bool, device=tokens.device).tril()
-            mask = (doc_ids[:, :, None] == doc_ids[:, None, :]) & causal  # (B, T, T): same document, not ahead
-            mask = mask.unsqueeze(1)
-        x = self.embed(tokens)
+    @property
+    def max_seq_len(self) -> int:
+        return self.rope_cos.shape[0]
+
+    def extend_positions(self, n: int) -> None:
+        """Grow the rotary tables to cover n positions (they are computed, not trained: the model saw only
+        its training seq_len)."""
+        if n > self.max_seq_len:
+            self.rope_cos, self.rope_sin = rope_tables(self.cfg.head_dim, n, self.cfg.rope_theta, self.rope_cos.device)
+
+    def compile_blocks(self, **options) -> None:
+        """torch.compile each block in place (torchtitan style): every layer shares one compiled graph, the
+        state dict keeps its keys, and the embedding, masks and chunked loss stay eager."""
         for layer in self.layers:
-            x = layer(x, cos, sin, mask)
-        return self.output(self.norm(x))
+            layer.compile(**options)
+        self.build_block_mask = torch.compile(create_block_mask, **options)
+        self.compiled = True
+
+    def forward(self, tokens, doc_ids=None, labels=None, cache: KVCache | None = None):
+        """tokens (B, T) -> logits (B, T, vocab); with `labels` (B, T) the summed cross entropy over labels
+        that are not IGNORE instead (see `summed_loss`). `doc_ids` (B, T) keep attention and positions
+        inside each document when the config has doc_mask, and are ignored otherwise. With `cache`, the
+        tokens follow the cached positions (one document per row) and extend the cache."""
+        cos, sin, mask = self.positions_and_mask(tokens, doc_ids, cache)
+        x = self.embed(tokens)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, cos, sin, mask, partial(cache.store, i) if cache is not None else None)
+        if cache is not None:
+            cache.length += tokens.shape[1]
+        x = self.norm(x)
+        return self.output(x) if labels is None else self.summed_loss(x, labels)
+
+    def positions_and_mask(self, tokens, doc_ids, cache):
+        """Rotary cos/sin broadcastable to (B, H, T, hd) and the mask `Attention.attend` takes."""
+        T = tokens.shape[1]
+        start = cache.length if cache is not None else 0
+        if start + T > self.max_seq_len:
+            raise ValueError(
+                f"sequence of length {start + T} is longer than the model's max_seq_len {self.max_seq_len}"
+            )
+        if cache is not None:
+            if start + T > cache.max_len:
+                raise ValueError(f"{start + T} positions do not fit a cache of {cache.max_len}")
+            return self.rope_cos[start : start + T], self.rope_sin[start : start + T], cache.visible(T, tokens.device)
+        if not (self.cfg.doc_mask and doc_ids is not None):
+            return self.rope_cos[:T], self.rope_sin[:T], None
+        pos = document_positions(doc_ids)
+        flex = self.attention == "flex" or (self.attention == "auto" and self.compiled and tokens.is_cuda)
+        mask = flex_document_mask(doc_ids, self.build_block_mask) if flex else dense_document_mask(doc_ids)
+        return self.rope_cos[pos].unsqueeze(1), self.rope_sin[pos].unsqueeze(1), mask
+
+    def summed_loss(self, x, labels):
+        """Sum of per-token cross entropy over the labels that are not IGNORE (0 when there are none), from
+        the final hidden states x (B, T, dim). The output projection and the fp32 cross entropy run
+        `loss_chunk` tokens at a time; where there are several chunks, each is checkpointed under autograd,
+        so backward recomputes its logits instead of keeping them: one chunk's logits exist at a time,
+        never the whole micro batch's. (A batch of one chunk skips the recomputation.)"""
+        chunks = list(zip(x.flatten(0, 1).split(self.loss_chunk), labels.flatten().split(self.loss_chunk), strict=True))
+        recompute = torch.is_grad_enabled() and len(chunks) > 1
+        total = torch.zeros((), dtype=torch.float32, device=x.device)
+        for h, y in chunks:
+            if recompute:
+                total = total + checkpoint(self._chunk_loss, h, y, use_reentrant=False, preserve_rng_state=False)
+            else:
+                total = total + self._chunk_loss(h, y)
+        return total
+
+    def _chunk_loss(self, h, y):
+        return F.cross_entropy(self.output(h).float(), y, ignore_index=IGNORE, reduction="sum")

@@ -2,7 +2,7 @@
 torch.compile per block, applied in place in torchtitan's order (checkpointing, compile, sharding).
 
 Everything here keeps the model's state-dict keys: the checkpoint wrapper strips its prefix,
-`Module.compile` compiles in place, and `fully_shard` swaps tensors, not modules.
+`Transformer.compile_blocks` compiles in place, and `fully_shard` swaps tensors, not modules.
 """
 
 from __future__ import annotations
@@ -52,8 +52,7 @@ def parallelize(model: nn.Module, *, parallel: str, ac: str, compile: bool, devi
         # the model draws no random numbers (no dropout), so recomputation needs no saved RNG state
         model.layers[i] = checkpoint_wrapper(model.layers[i], preserve_rng_state=False)
     if compile:
-        for block in model.layers:  # one compiled graph serves every block; embedding and loss stay eager
-            block.compile()
+        model.compile_blocks()  # after checkpointing, so each compiled block recomputes inside its graph
     if parallel == "fsdp":
         shard(model, device, world_size)
         return model

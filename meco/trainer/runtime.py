@@ -46,6 +46,14 @@ class Runtime:
             dist.all_reduce(t, op=op)
         return t
 
+    def share(self, value):
+        """Rank 0's `value` (any picklable object) on every rank: one rank decides, all act alike."""
+        if self.world_size == 1:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def close(self) -> None:
         if self.owns_group and dist.is_initialized():
             dist.destroy_process_group()

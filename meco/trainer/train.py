@@ -13,15 +13,16 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 
-from ..shards import Manifest, ShardFormatError
+from ..errors import MecoError
+from ..shards import MANIFEST, Manifest, ShardFormatError, sha256_file
 from . import checkpoint, memory, parallel
-from .config import Plan, TrainConfig
+from .config import Plan, TrainConfig, recorded_switch_step
 from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
-from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, peak_memory, summary_line
+from .metrics import MetricsLog, ProgressBar, copy_history, mfu, peak_flops, peak_memory, summary_line, write_json
 from .model import ModelConfig, Transformer, preset
 from .runtime import Runtime
 from .schedule import Schedule
@@ -83,8 +84,11 @@ class Run:
     val: dict[str, Batch]
     parallel: str  # ddp or fsdp (`auto` resolved)
     memory_plan: memory.MemoryPlan
+    data_sha256: str = ""  # of the data's manifest.json, recorded in every checkpoint
     step: int = 0
     tokens: int = 0
+    skipped: int = 0  # steps without an update for a non-finite loss or gradient norm (--skip-nonfinite)
+    checkpoint: Path | None = None  # the newest good checkpoint: where a failed run can go back to
 
     @property
     def model_config(self) -> ModelConfig:
@@ -101,6 +105,7 @@ def build_memory_plan(cfg: TrainConfig, model_config: ModelConfig, strategy: str
         seq_len=cfg.seq_len,
         ac=cfg.ac,
         device=rt.device,
+        compiled=parallel.compiles(cfg.compile, rt.device),
     )
     free = memory.available(rt.device, rt.local_world_size)
     if free is not None:
@@ -114,6 +119,7 @@ def build_run(cfg: TrainConfig) -> Run:
     checked before the model is allocated."""
     out, data = Path(cfg.out), Path(cfg.data)
     manifest = Manifest.read(data)
+    data_sha256 = sha256_file(data / MANIFEST)
     model_config = build_model_config(cfg, manifest)
     strategy = parallel.choose(cfg.parallel, model_config)
     rt = Runtime(cfg.device, group=strategy == "fsdp")
@@ -128,7 +134,11 @@ def build_run(cfg: TrainConfig) -> Run:
             rt.world_size,
             variant=plan.phase(0),
             log=rt.log,
+            packing=cfg.packing,
+            metadata_prob=cfg.metadata_prob,
         )
+        if cfg.document_tokens is not None:
+            plan = cfg.plan(rt.world_size, steps=steps_for_document_tokens(cfg, plan, loader))
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         model = Transformer(model_config, cfg.seq_len).to(rt.device)
         wrapped = parallel.parallelize(
@@ -152,6 +162,7 @@ def build_run(cfg: TrainConfig) -> Run:
             build_validation(cfg, manifest),
             strategy,
             planned,
+            data_sha256=data_sha256,
         )
         resume(run)
     except BaseException:
@@ -160,54 +171,157 @@ def build_run(cfg: TrainConfig) -> Run:
     return run
 
 
+def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader, sample: int = 256) -> int:
+    """The fewest steps whose expected trained document tokens reach `cfg.document_tokens`.
+
+    A prefix costs tokens, so a step of the conditioned phase trains less text than a cooldown step; the
+    target tokens per sequence of each phase are measured on the first `sample` sequences of a copy of the
+    stream (same seed, packing and metadata mixing), and steps are added until the budget is met."""
+    per_sequence = {}
+    for phase in ("conditioned", "cooldown"):
+        probe = PackedLoader(
+            loader.shards,
+            cfg.seq_len,
+            cfg.seed,
+            variant=phase,
+            log=lambda _: None,
+            packing=cfg.packing,
+            metadata_prob=cfg.metadata_prob,
+        )
+        per_sequence[phase] = probe.next_batch(sample).num_targets / sample
+    if not min(per_sequence.values()):
+        raise ShardFormatError(f"{cfg.data}: the first {sample} sequences hold no target tokens")
+
+    def expected(steps: int) -> float:  # grows with steps: each step adds a positive number of targets
+        switch = cfg.plan(1, steps=steps).switch_step
+        return plan.sequences * (switch * per_sequence["conditioned"] + (steps - switch) * per_sequence["cooldown"])
+
+    low, high = 0, 1
+    while expected(high) < cfg.document_tokens:
+        low, high = high, high * 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if expected(mid) >= cfg.document_tokens else (mid, high)
+    return high
+
+
 def resume(run: Run) -> None:
-    """Load the newest checkpoint when resuming; refuse to overwrite one when not."""
+    """Start from a checkpoint: the newest good one of this run when resuming, else the one a branch starts
+    from; refuse to overwrite a run when not resuming. Rank 0 verifies and picks, every rank loads it."""
     cfg, rt = run.cfg, run.rt
-    found = checkpoint.latest(run.out)
+    existing = checkpoint.latest(run.out)
+    if existing is not None and not cfg.resume:
+        raise checkpoint.CheckpointError(f"{existing}: {run.out} already holds a run; pass --resume or another --out")
+    found = rt.share(start_checkpoint(run) if rt.rank == 0 else None)
     if found is None:
         if cfg.resume:
             rt.log(f"resume: no checkpoint under {run.out / 'checkpoints'}; starting from scratch")
         return
-    if not cfg.resume:
-        raise checkpoint.CheckpointError(f"{found}: {run.out} already holds a run; pass --resume or another --out")
+    branch = existing is None
+    state = checkpoint.CheckpointState.read(found)
+    check_continuation(run, found, state)
     state = checkpoint.load(found, run.model, run.optimizer, run.model_config)
     run.loader.load_state_dict(state.cursor)
-    run.step, run.tokens = state.step, state.tokens
-    rt.log(f"resume: {found} (step {state.step:,}, {state.tokens:,} tokens, reading {state.cursor['variant']})")
+    run.step, run.tokens, run.skipped, run.checkpoint = state.step, state.tokens, state.skipped, found
+    if branch and rt.rank == 0 and found.parent.name == "checkpoints":  # the records of the run it branches from
+        copy_history(found.parent.parent / "metrics.jsonl", run.out / "metrics.jsonl", state.step, rt.log)
+    rt.log(
+        f"{'branch' if branch else 'resume'}: {found} (step {state.step:,}, {state.tokens:,} tokens, "
+        f"reading {state.cursor['variant']})"
+    )
     if state.schedule != asdict(run.schedule):
-        rt.log(f"resume: the schedule changed from {state.schedule} to {asdict(run.schedule)}")
+        rt.log(
+            f"{'branch' if branch else 'resume'}: the schedule changed from {state.schedule} to "
+            f"{asdict(run.schedule)}; the learning rate of step {state.step + 1:,} is {run.schedule(state.step):.4g}"
+        )
+
+
+def start_checkpoint(run: Run) -> Path | None:
+    """The verified checkpoint to start from: this run's newest good one (damaged newer ones skipped with a
+    warning), else --branch-from's."""
+
+    def warn(message: str) -> None:
+        run.rt.log(f"warning: {message}")
+
+    if run.cfg.resume:
+        found = checkpoint.newest(run.out, warn)
+        if found is not None:
+            return found
+    return checkpoint.resolve(run.cfg.branch_from, warn) if run.cfg.branch_from else None
+
+
+def check_continuation(run: Run, found: Path, state: checkpoint.CheckpointState) -> None:
+    """Refuse a checkpoint this run cannot continue: other data, another document order, or a plan that
+    disagrees with the variant each of its steps read. A budget may change while the checkpoint is still
+    conditioned and the new switch is not behind it; a checkpoint in its cooldown keeps its switch."""
+    cfg, data = run.cfg, Path(run.cfg.data)
+    if state.data_sha256 and state.data_sha256 != run.data_sha256:
+        raise checkpoint.CheckpointError(
+            f"{found}: trained on {state.data} (manifest sha256 {state.data_sha256[:12]}), but --data {data} "
+            f"holds other data (manifest sha256 {run.data_sha256[:12]}); continue on the same data or start a new --out"
+        )
+    if state.config.get("seed") != cfg.seed:
+        raise checkpoint.CheckpointError(
+            f"{found}: trained with --seed {state.config.get('seed')}, which fixes its document order; "
+            f"--seed {cfg.seed} would read other documents"
+        )
+    done, before, now = state.step, recorded_switch_step(state.config), run.plan.switch_step
+    if min(done, before) == min(done, now):  # every step done read the variant this plan gives it
+        return
+    if done <= before:
+        raise checkpoint.CheckpointError(
+            f"{found}: step {done:,} was trained on conditioned data, but this plan switches to cooldown at step "
+            f"{now:,}; a budget whose switch is at step {done:,} or later continues it"
+        )
+    switch = checkpoint.step_dir(found.parent.parent, before)
+    raise checkpoint.CheckpointError(
+        f"{found}: in the cooldown that started at step {before:,}; this plan switches at step {now:,}. "
+        + (
+            f"To cool down at a new budget, branch a new run from the switch checkpoint: "
+            f"meco train --out NEW --branch-from {switch} with the new --steps or --tokens"
+            if before
+            else "Its run had no conditioned phase to continue"
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
 # steps
 
 
-def train_step(run: Run, batch: Batch) -> tuple[float, float]:
-    """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
-    mean loss (DDP and FSDP average over ranks, hence the world_size factor); return (loss, grad norm).
+class StepResult(NamedTuple):
+    loss: float  # mean over the global batch's target tokens
+    grad_norm: float
+    targets: int  # target tokens in the global batch
 
-    Counts, loss and norm stay on the device until the one host synchronisation of the step, which reads
-    loss and norm together for the log."""
+
+def train_step(run: Run, batch: Batch) -> StepResult:
+    """Accumulate gradients over this rank's micro batches, scaled so the update is that of the global
+    mean loss (DDP and FSDP average over ranks, hence the world_size factor). The update is made only when
+    loss and gradient norm are finite, so a NaN or an overflow never reaches the weights; every rank sees
+    the same reduced loss and norm, so all ranks decide alike.
+
+    Target count, loss and norm stay on the device until the step's one host synchronisation, which reads
+    them together before the update."""
     cfg, rt, model = run.cfg, run.rt, run.wrapped
     batch = batch.to(rt.device)
-    count = rt.all_reduce((batch.labels != IGNORE).sum().double()).clamp(min=1.0)  # all-masked: 0, never NaN
-    scale = rt.world_size / count
+    count = rt.all_reduce((batch.labels != IGNORE).sum().double())
+    scale = rt.world_size / count.clamp(min=1.0)  # an all-masked batch contributes 0, never NaN
     micro = batch.split(cfg.micro_batch)
     total = torch.zeros((), dtype=torch.float64, device=rt.device)
     for i, mb in enumerate(micro):
         with parallel.accumulating(model, last=i == len(micro) - 1):
             with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
-            loss_sum = F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            )
+                loss_sum = model(mb.inputs, mb.doc_ids, mb.labels)
             (loss_sum * scale).backward()
         total += loss_sum.detach()
     grad_norm = parallel.clip_grad_norm_(model, cfg.grad_clip)
-    run.optimizer.step()
+    loss_total, norm, targets = torch.stack((rt.all_reduce(total), grad_norm.double(), count)).tolist()
+    loss = loss_total / max(targets, 1.0)
+    if math.isfinite(loss) and math.isfinite(norm):
+        run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
-    loss, norm = torch.stack((rt.all_reduce(total) / count, grad_norm.double())).tolist()
-    return loss, norm
+    return StepResult(loss, norm, int(targets))
 
 
 @torch.no_grad()
@@ -225,10 +339,7 @@ def evaluate(run: Run) -> dict[str, float]:
         for mb in mine.split(cfg.micro_batch):
             mb = mb.to(rt.device)
             with rt.autocast():
-                logits = model(mb.inputs, mb.doc_ids if run.model_config.doc_mask else None)
-            total += F.cross_entropy(
-                logits.float().flatten(0, 1), mb.labels.flatten(), ignore_index=IGNORE, reduction="sum"
-            ).item()
+                total += model(mb.inputs, mb.doc_ids, mb.labels).item()
         loss, count = rt.sum(total, mine.num_targets)
         losses[f"val_loss_{variant}"] = loss / max(count, 1.0)
     model.train()
@@ -243,10 +354,35 @@ def save_checkpoint(run: Run) -> None:
         model=asdict(run.model_config),
         schedule=asdict(run.schedule),
         world_size=run.rt.world_size,
-        config=asdict(run.cfg),
+        # the data found from any directory; the switch recorded, as a document-token budget needs the data
+        config={**asdict(run.cfg), "data": str(Path(run.cfg.data).resolve()), "switch_step": run.plan.switch_step},
+        data_sha256=run.data_sha256,
+        skipped=run.skipped,
     )
-    path = checkpoint.save(run.out, state, run.model, run.optimizer, run.rt.rank, run.rt.barrier)
-    run.rt.log(f"checkpoint: {path}")
+    run.checkpoint = checkpoint.save(run.out, state, run.model, run.optimizer, run.rt.rank, run.rt.barrier)
+    run.rt.log(f"checkpoint: {run.checkpoint}")
+
+
+class NonFiniteError(MecoError, FloatingPointError):
+    """A step whose loss or gradient norm is not finite, beyond --skip-nonfinite; no update was made."""
+
+
+def check_finite(run: Run, loss: float, grad_norm: float) -> bool:
+    """Whether the step just run updated the weights; a non-finite one is counted while --skip-nonfinite
+    allows, else the run stops naming the step and the checkpoint to go back to."""
+    if math.isfinite(loss) and math.isfinite(grad_norm):
+        return True
+    run.skipped += 1
+    step = run.step + 1
+    if run.skipped > run.cfg.skip_nonfinite:
+        back = f"the last good checkpoint is {run.checkpoint}" if run.checkpoint else "no checkpoint was written yet"
+        raise NonFiniteError(
+            f"step {step:,}: loss {loss}, gradient norm {grad_norm}: not finite, so the weights were not updated; "
+            f"{back}. Lower --lr, or pass --skip-nonfinite N to skip up to N such steps"
+            + (f" ({run.skipped - 1} skipped so far)" if run.skipped > 1 else "")
+        )
+    run.rt.log(f"warning: step {step:,}: loss {loss}, gradient norm {grad_norm}: not finite; step skipped, no update")
+    return False
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -271,7 +407,7 @@ def train(cfg: TrainConfig) -> dict:
         )
     if run.step >= plan.stop:
         return already_done(run)
-    metrics = MetricsLog(run.out / "metrics.jsonl", rt.rank == 0, run.step)
+    metrics = MetricsLog(run.out / "metrics.jsonl", rt.rank == 0, run.step, rt.log)
     peak, flops_per_token = peak_flops(rt.device), mc.flops_per_token(cfg.seq_len)
     started, first_step, last_record, val_losses = time.time(), run.step, {}, {}
     progress = ProgressBar(plan.stop, run.step, rt.rank == 0)
@@ -288,10 +424,11 @@ def train(cfg: TrainConfig) -> dict:
         lr = run.schedule(run.step)
         for group in run.optimizer.param_groups:
             group["lr"] = lr
-        loss, grad_norm = train_step(run, batch)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"step {run.step + 1}: loss is {loss}; stopping")
+        loss, grad_norm, targets = train_step(run, batch)
+        updated = check_finite(run, loss, grad_norm)
         run.step, run.tokens = run.step + 1, run.tokens + cfg.batch_tokens
+        stats = run.loader.stats
+        stats.target_tokens += targets
         tokens_per_s = cfg.batch_tokens / (time.time() - t0)
         record = {
             "step": run.step,
@@ -302,7 +439,12 @@ def train(cfg: TrainConfig) -> dict:
             "grad_norm": grad_norm,
             "tokens_per_s": tokens_per_s,
             "mfu": mfu(flops_per_token, tokens_per_s, peak, rt.world_size),
+            "target_tokens": stats.target_tokens,
+            "metadata_share": stats.metadata_share,
+            "tokens_dropped": stats.tokens_dropped,
         }
+        if not updated:
+            record["skipped"] = True
         if run.val and plan.evaluates_after(run.step):
             val_losses = evaluate(run)
             record.update(val_losses)
@@ -320,7 +462,12 @@ def train(cfg: TrainConfig) -> dict:
         "switch_step": plan.switch_step,
         "final_loss": last_record.get("loss"),
         **val_losses,
+        "skipped_steps": run.skipped,
         "epoch": run.loader.cursor.epoch,
+        "target_tokens": run.loader.stats.target_tokens,
+        "metadata_share": run.loader.stats.metadata_share,
+        "tokens_dropped": run.loader.stats.tokens_dropped,
+        "packing": cfg.packing,
         "wall_s": time.time() - started,
         "tokens_per_s": (run.step - first_step) * cfg.batch_tokens / (time.time() - started),
         "peak_memory_gib": peak_memory(rt.device),
@@ -329,7 +476,7 @@ def train(cfg: TrainConfig) -> dict:
     }
     progress.close()
     if rt.rank == 0:
-        (run.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_json(run.out / "summary.json", summary)
     rt.log(summary_line(summary))
     rt.close()
     return summary

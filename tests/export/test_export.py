@@ -164,3 +164,25 @@ def test_export_refuses_a_non_empty_output_and_copy_for_megatron(prepared_shared
         main, ["export-shards", str(tmp_path / "nowhere"), str(tmp_path / "new"), "--format", "megatron"]
     )
     assert result.exit_code == 1 and "no such data folder" in result.output
+
+
+def test_offsets_export_holds_every_document_and_mask(prepared_shared, tmp_path):
+    """Read as its documentation says: np.load the three files, document i = tokens[offsets[i]:offsets[i+1]]."""
+    printed = export(str(prepared_shared), str(tmp_path / "o"), "--format", "offsets")
+    assert "each PREFIX has PREFIX.tokens.npy, PREFIX.document_offsets.npy, PREFIX.loss_mask.npy" in printed
+    for split, variant in SPLITS_VARIANTS:
+        shards = Shards.open(prepared_shared, variant, split)
+        documents = []
+        for tokens_file in sorted(variant_dir(tmp_path / "o", split, variant).glob("*.tokens.npy")):
+            stem = str(tokens_file)[: -len(".tokens.npy")]
+            tokens = np.load(tokens_file, mmap_mode="r")
+            offsets = np.load(stem + ".document_offsets.npy")
+            mask = np.load(stem + ".loss_mask.npy", mmap_mode="r")
+            assert offsets.dtype == np.int64 and offsets[0] == 0 and offsets[-1] == len(tokens) == len(mask)
+            assert tokens.dtype == shards.manifest.token_dtype and mask.dtype == np.uint8
+            documents += [(tokens[a:b], mask[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        assert len(documents) == len(shards) > 0
+        for i, (tokens, mask) in enumerate(documents):
+            expected_tokens, expected_mask = shards.document(i)
+            assert np.array_equal(tokens, expected_tokens) and np.array_equal(mask, expected_mask)
+    assert not list((tmp_path / "o").rglob("*.partial"))

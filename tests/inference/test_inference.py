@@ -11,13 +11,14 @@ from click.testing import CliRunner
 
 from meco.cli import main
 from meco.inference.conditioning import metadata_values, prefix_ids
-from meco.inference.decoding import KVCache, Sampling, forward_cached, generate, next_token
+from meco.inference.decoding import Sampling, generate, next_token
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import allowed_ids
 from meco.inference.loading import InferenceError, load
 from meco.shards import PrefixTemplate, Shards
 from meco.trainer.checkpoint import CheckpointError
 from meco.trainer.checkpoint import resolve as resolve_checkpoint
+from meco.trainer.model import KVCache
 from tests.inference_helpers import HOSTS, prepare_c4, train_debug
 
 
@@ -85,7 +86,7 @@ def test_cached_greedy_equals_full_recomputation(loaded):
     context = loaded.tokenizer.encode_batch(["URL: en.wikipedia.org\n\nDocument 3 talks"])[0]
     cache = KVCache(model, 1, 32)
     torch.testing.assert_close(
-        forward_cached(model, torch.tensor([context]), cache), model(torch.tensor([context])), rtol=0, atol=1e-5
+        model(torch.tensor([context]), cache=cache), model(torch.tensor([context])), rtol=0, atol=1e-5
     )
     cached = generate(model, context, 20, Sampling(temperature=0), eos_id=None)
     full = list(context)
@@ -222,3 +223,30 @@ def test_conditions_exact():
     )  # no BOS: 1 is not scored
     assert tokens["true"].tolist() == [50, 51, 1, 2, 3, 60] and masks["true"].tolist() == [0, 0, 0, 1, 1, 1]
     assert masks["unconditional"].tolist() == [0, 1, 1, 1]
+
+
+def test_guided_sampling_weighs_the_prefix(loaded):
+    from meco.inference.generation import complete
+
+    sampling = Sampling(temperature=1.0, top_p=0.95)
+    plain = complete(loaded, "Document 3", ["en.wikipedia.org"], sampling, 12, seed=5)
+    assert complete(loaded, "Document 3", ["en.wikipedia.org"], sampling, 12, seed=5, guidance=1.0) == plain  # exact
+    # by hand: the guided logits of the first new token, from the two contexts
+    model, prompt = loaded.model, loaded.tokenizer.encode_batch(["Document 3"])[0]
+    with_prefix = prefix_ids(loaded, ["en.wikipedia.org"]) + prompt
+    cond, uncond = (model(torch.tensor([c]))[0, -1] for c in (with_prefix, prompt))
+    for g in (0.0, 3.0):
+        first = complete(loaded, "Document 3", ["en.wikipedia.org"], Sampling(temperature=0), 1, 0, guidance=g).new
+        assert first == [
+            int((uncond + g * (cond - uncond)).masked_fill(~allowed_ids(loaded.tokenizer, 100352), -1e9).argmax())
+        ]
+    # g = 0 is the unconditional model: the same tokens as sampling without any prefix
+    greedy = Sampling(temperature=0)
+    assert (
+        complete(loaded, "Document 3", ["en.wikipedia.org"], greedy, 10, 0, guidance=0.0).new
+        == complete(loaded, "Document 3", [], greedy, 10, 0).new
+    )
+    with pytest.raises(InferenceError, match="give --metadata too"):
+        complete(loaded, "Document 3", [], sampling, 5, 0, guidance=2.0)
+    with pytest.raises(InferenceError, match="needs a --prompt"):
+        complete(loaded, "", ["en.wikipedia.org"], sampling, 5, 0, guidance=2.0)

@@ -1,6 +1,8 @@
 """FSDP and distributed checkpoints on gloo: the same numbers as one process, and resume on any number of ranks."""
 
+import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -78,7 +80,7 @@ def test_checkpointing_and_fsdp_on_one_process_change_no_number(data, straight, 
 
 def to_earlier_layout(folder, data) -> None:
     """Rewrite a checkpoint as meco wrote them before distributed checkpoints: model.pt, optimizer.pt
-    (the optimizer's own state dict, keyed by position), rng-0.pt."""
+    (the optimizer's own state dict, keyed by position), rng-0.pt, and their digests in state.json."""
     state = checkpoint.CheckpointState.read(folder)
     model = Transformer(state.model_config(), state.seq_len)
     optimizer = build_optimizer(model, TrainConfig(data=str(data)), torch.device("cpu"))
@@ -88,6 +90,8 @@ def to_earlier_layout(folder, data) -> None:
     (folder / "rng.pt").rename(folder / "rng-0.pt")
     shutil.rmtree(folder / "model")
     shutil.rmtree(folder / "optimizer")
+    state = replace(state, files=checkpoint.digests(folder))
+    (folder / "state.json").write_text(json.dumps(state.to_json()))
 
 
 def test_checkpoints_of_the_earlier_layout_still_load_and_resume(data, straight, tmp_path):

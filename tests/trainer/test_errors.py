@@ -102,3 +102,25 @@ def test_bad_option_values(pristine, tmp_path):
     assert "cooldown_fraction 1.5: must lie in [0, 1)" in fails(pristine, tmp_path / "out", "--cooldown-fraction=1.5")
     assert "give --tokens or --steps, not both" in fails(pristine, tmp_path / "out", "--tokens=100")
     assert "Error: --seq-len 0: must be at least 1" in fails(pristine, tmp_path / "out", "--seq-len=0")
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("--lr=inf", "--lr inf: must be a positive finite learning rate"),
+        ("--lr=nan", "--lr nan: must be a positive finite learning rate"),
+        ("--lr=0", "--lr 0.0: must be a positive finite learning rate"),
+        ("--grad-clip=-1", "--grad-clip -1.0: must be a positive gradient norm (inf: no clipping)"),
+        ("--warmup=5", "--warmup 5.0: must be a fraction of the steps, in [0, 1)"),
+        ("--min-lr-ratio=2", "--min-lr-ratio 2.0: must be a fraction of --lr, in [0, 1]"),
+        ("--beta2=1", "--beta2 1.0: must be in [0, 1)"),
+        ("--weight-decay=-0.1", "--weight-decay -0.1: must be 0 or more"),
+        ("--save-every=-1", "--save-every -1: must be 0 or more"),
+        ("--eval-every=-5", "--eval-every -5: must be 0 or more"),
+        ("--skip-nonfinite=-1", "--skip-nonfinite -1: must be 0 or more"),
+        ("--stop-after=-1", "--stop-after -1: must be at least 1"),
+        ("--stop-after=0", "--stop-after 0: must be at least 1"),
+    ],
+)
+def test_options_out_of_range_are_refused_naming_the_option(pristine, tmp_path, option, message):
+    assert f"Error: {message}" in fails(pristine, tmp_path / "out", option)

@@ -59,6 +59,7 @@ def test_8b_is_refused_before_anything_is_allocated(data, tmp_path, monkeypatch)
         seq_len=16,
         ac="none",
         device=torch.device("cpu"),
+        compiled=False,
     )
     free = memory.available(torch.device("cpu"), 1)
     if free is None or planned.total <= free:
@@ -78,11 +79,14 @@ def test_8b_is_refused_before_anything_is_allocated(data, tmp_path, monkeypatch)
 
 
 def test_fsdp_divides_the_states_and_checkpointing_the_activations():
-    """Llama-3-8B at 8,192 tokens on eight 80 GB GPUs: only FSDP with full activation checkpointing fits."""
+    """Llama-3-8B, micro batches of 2 x 8,192 tokens on eight 80 GB GPUs: only FSDP with full activation
+    checkpointing fits."""
     mc, gpu, gib80 = preset("8b", vocab_size=128256), torch.device("cuda"), 80 * memory.GiB
 
     def planned(parallel, ac):
-        return memory.plan(mc, parallel=parallel, world_size=8, micro_batch=1, seq_len=8192, ac=ac, device=gpu)
+        return memory.plan(
+            mc, parallel=parallel, world_size=8, micro_batch=2, seq_len=8192, ac=ac, device=gpu, compiled=True
+        )
 
     ddp, fsdp, fsdp_ac = planned("ddp", "none"), planned("fsdp", "none"), planned("fsdp", "full")
     n = mc.num_params()

@@ -63,16 +63,17 @@ def test_metrics_and_phase_switch(data, straight):
     assert state["cursor"]["variant"] == "conditioned" and state["tokens"] == 384
     end = json.loads((straight / "checkpoints/step-0000008/state.json").read_text())
     # the same cursors as the loader alone: 6 batches of conditioned, the switch, 2 batches of cooldown
-    loader = PackedLoader(open_variants(data), 16, seed=0)
+    loader = PackedLoader(open_variants(data), 16, seed=0, packing=TrainConfig().packing)
     for _ in range(6):
         loader.next_batch(4)
-    assert state["cursor"] == loader.state_dict()
+    assert state["cursor"] == loader.state_dict() | {"stats": state["cursor"]["stats"]}
+    assert state["cursor"]["stats"]["target_tokens"] == m[5]["target_tokens"]  # the loop's count of trained tokens
     conditioned_docs = loader.cursor.index + (loader.cursor.offset > 0)
     loader.switch("cooldown")
-    assert loader.state_dict() == {"epoch": 0, "index": conditioned_docs, "offset": 0, "variant": "cooldown"}
+    assert loader.cursor.state_dict() == {"epoch": 0, "index": conditioned_docs, "offset": 0, "variant": "cooldown"}
     for _ in range(2):
         loader.next_batch(4)
-    assert end["cursor"] == loader.state_dict()
+    assert end["cursor"] == loader.state_dict() | {"stats": end["cursor"]["stats"]}
     summary = json.loads((straight / "summary.json").read_text())
     assert summary["steps"] == 8 and summary["tokens"] == 512 and summary["switch_step"] == 6
 

@@ -1,4 +1,4 @@
-"""A training step reads the device once: loss and gradient norm together, for the log."""
+"""A training step reads the device once: loss, gradient norm and target count together, before the update."""
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -46,6 +46,6 @@ def test_a_step_of_several_micro_batches_reads_the_device_once():
     labels = torch.where(torch.rand(8, 16, generator=g) < 0.3, IGNORE, torch.randint(0, 64, (8, 16), generator=g))
     counter = CountHostReads()
     with counter:
-        loss, norm = train_step(run, Batch(inputs, labels, torch.zeros_like(inputs)))
+        loss, norm, targets = train_step(run, Batch(inputs, labels, torch.zeros_like(inputs)))
     assert counter.reads == ["tolist"]
-    assert loss > 0 and norm > 0
+    assert loss > 0 and norm > 0 and targets == int((labels != IGNORE).sum())
