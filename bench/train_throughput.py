@@ -52,7 +52,7 @@ def bench(model_name: str, args) -> dict:
     model = Transformer(model_config, cfg.seq_len)
     optimizer = build_optimizer(model, cfg, rt.device)
     loader = PackedLoader(open_variants(args.data), cfg.seq_len, seed=0, packing=cfg.packing)
-    run = Run(cfg, cfg.plan(1), rt, Path(), model, model, model, optimizer, None, loader, {})
+    run = Run(cfg, cfg.plan(1), rt, Path(), model, model, optimizer, None, loader, {}, "ddp", None)
     sequences = cfg.batch_tokens // cfg.seq_len
     in_memory = PackedLoader(open_variants(args.data), cfg.seq_len, seed=1).next_batch(sequences)
     times = {"loader": [], "memory": [], "next_batch": []}
