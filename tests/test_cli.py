@@ -109,6 +109,6 @@ def test_a_failing_task_is_reported_with_its_log_folder(tmp_path):
     args = ["prepare", str(tmp_path / "in"), "--source", "parquet", "-o", str(tmp_path / "out")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    assert "a task failed: ValueError" in result.output and "no 'text' column" in result.output
+    assert "tokenize task 0 failed: ValueError" in result.output and "no 'text' column" in result.output
     assert f"{tmp_path / 'out'}/logs/tokenize/logs" in result.output
     assert not (tmp_path / "out" / "manifest.json").exists()

@@ -23,6 +23,7 @@ from ..errors import MecoError, OptionError
 from ..shards import MANIFEST, write_json_atomically
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
+from .executor import TaskFailed, WatchedLocalExecutor
 from .manifest import SETTINGS, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
@@ -34,10 +35,6 @@ from .writer import MecoShardWriter
 
 class SettingsMismatch(MecoError, ValueError):
     """OUT already holds output prepared with other settings."""
-
-
-class TaskFailed(MecoError, RuntimeError):
-    """A datatrove task raised; finished tasks are kept, so the same command resumes once the cause is fixed."""
 
 
 @dataclass
@@ -112,7 +109,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
     write_json_atomically(out, SETTINGS, settings)
 
 
-def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **executor_kwargs):
+def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **executor_kwargs):
     """(tokenize executor, manifest executor), the second depending on the first."""
     c = p.config
     out = get_datafolder(c.output)
@@ -139,7 +136,7 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
         AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic),
         MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size),
     ]
-    if executor_class is LocalPipelineExecutor:
+    if issubclass(executor_class, LocalPipelineExecutor):
         executor_kwargs.setdefault("workers", c.workers)
     tokenize = executor_class(
         pipeline, tasks=c.tasks, logging_dir=out.resolve_paths("logs/tokenize"), **executor_kwargs
@@ -161,12 +158,8 @@ def prepare(config: PrepareConfig) -> dict:
     _, manifest_executor = build_executors(p)
     try:
         manifest_executor.run()
-    except Exception as e:  # whatever a task raised, the user needs the same pointer to its log
-        logs = get_datafolder(config.output).resolve_paths("logs/tokenize/logs")
-        raise TaskFailed(
-            f"a task failed: {type(e).__name__}: {e}\nsee the task logs in {logs}; finished tasks "
-            "are kept, so rerunning the same command resumes"
-        ) from e
+    except TaskFailed as e:
+        raise TaskFailed(f"{e}\nfinished tasks are kept, so rerunning the same command resumes") from e
     with get_datafolder(config.output).open(MANIFEST, "rt") as f:
         return json.load(f)
 
