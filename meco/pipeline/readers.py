@@ -7,13 +7,14 @@ check each record and count the ones they skip under `skipped.<reason>` in datat
 
 from __future__ import annotations
 
-import io
 from itertools import islice
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.utils.logging import logger
+
+from .compressed import check, codec_for, read_lines
 
 WARNINGS_PER_REASON = 5  # per task: the first few of each reason are logged, all are counted
 
@@ -43,18 +44,10 @@ class CheckedRecords(BaseDiskReader):
             more = " (further ones are counted, not logged)" if seen == WARNINGS_PER_REASON else ""
             logger.warning(f"skipped record {where}: {reason}{': ' + detail if detail else ''}{more}")
 
-    def until_unreadable(self, items, filepath: str):
-        """Yield from `items` until the file turns out damaged (a truncated gzip/zstd stream, a corrupt
-        parquet page): what was read is kept, the rest of the file is counted and logged."""
-        while True:
-            try:
-                item = next(items)
-            except StopIteration:
-                return
-            except (EOFError, OSError, ValueError) as e:  # pyarrow's errors subclass OSError and ValueError
-                self.reject("unreadable_file_rest", filepath, f"{type(e).__name__}: {e}; records read before kept")
-                return
-            yield item
+    def damaged(self, reason: str, filepath: str, detail: str, records: int) -> None:
+        """A damaged part of a file: its records are counted under `skipped.<reason>` and it is always logged."""
+        self.stat_update(f"skipped.{reason}", value=records)
+        logger.warning(f"damaged input {self.data_folder.resolve_paths(filepath)}: {detail}")
 
     def document(self, record, path: str, index: int) -> Document | None:
         where = f"{path}:{index + 1}"
@@ -93,8 +86,13 @@ class CheckedJsonlReader(CheckedRecords):
     def read_file(self, filepath: str):
         import orjson
 
-        with self.data_folder.open(filepath, "rb", compression=self.compression) as raw, io.BufferedReader(raw) as f:
-            for index, line in self.until_unreadable(enumerate(f), filepath):
+        codec = codec_for(filepath, self.compression)
+        damage = None
+        if codec is not None:  # a first pass checks every member, so a damaged one never reaches the shards
+            with self.data_folder.open(filepath, "rb") as f:
+                damage = check(f, codec)
+        with self.data_folder.open(filepath, "rb") as f:
+            for index, line in enumerate(read_lines(f, codec, damage)):
                 with self.track_time():
                     if not line.strip():
                         continue
@@ -107,6 +105,11 @@ class CheckedJsonlReader(CheckedRecords):
                     document = self.document(record, filepath, index)
                 if document is not None:
                     yield document
+        if damage is not None:
+            reason, records = (
+                ("corrupt_member", damage.lines) if damage.kind == "corrupt" else ("unreadable_file_rest", 1)
+            )
+            self.damaged(reason, filepath, damage.describe(codec), records)
 
 
 class CheckedParquetReader(CheckedRecords):
@@ -130,13 +133,19 @@ class CheckedParquetReader(CheckedRecords):
                 )
             columns = [c for c in (self.text_key, self.url_key, self.id_key) if c in present]
             index = 0
-            for batch in self.until_unreadable(pqf.iter_batches(batch_size=self.batch_size, columns=columns), filepath):
-                with self.track_time("batch"):
-                    documents = [
-                        self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())
-                    ]
-                index += batch.num_rows
-                yield from (d for d in documents if d is not None)
+            for group in range(pqf.num_row_groups):
+                rows, read = pqf.metadata.row_group(group).num_rows, 0
+                try:
+                    for batch in pqf.iter_batches(batch_size=self.batch_size, row_groups=[group], columns=columns):
+                        with self.track_time("batch"):
+                            records = batch.to_pylist()
+                            documents = [self.document(r, filepath, index + read + i) for i, r in enumerate(records)]
+                        read += batch.num_rows
+                        yield from (d for d in documents if d is not None)
+                except (OSError, ValueError) as e:  # pyarrow's errors subclass these; the next group may be fine
+                    detail = f"row group {group}: {type(e).__name__}: {e}; its {rows - read:,} unread rows skipped"
+                    self.damaged("unreadable_row_group", filepath, detail, rows - read)
+                index += rows
 
 
 class DocumentLimit(PipelineStep):
