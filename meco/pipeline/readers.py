@@ -7,6 +7,8 @@ check each record and count the ones they skip under `skipped.<reason>` in datat
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from itertools import islice
 
 from datatrove.data import Document, DocumentsPipeline
@@ -17,6 +19,8 @@ from datatrove.utils.logging import logger
 from .compressed import check, codec_for, read_lines
 
 WARNINGS_PER_REASON = 5  # per task: the first few of each reason are logged, all are counted
+BOM = b"\xef\xbb\xbf"
+JSON_WHITESPACE = b" \t\r\n"  # what JSON allows around a value; bytes.strip() would also take \f and \v
 
 
 class CheckedRecords(BaseDiskReader):
@@ -61,15 +65,18 @@ class CheckedRecords(BaseDiskReader):
         if "\x00" in text:
             text = text.replace("\x00", "")
             self.stat_update("repaired.nul_bytes_removed")
-        if not text.strip():
+        if _is_blank(text):
             return self.reject("empty_text", where)
         if len(text) > self.max_chars:
             return self.reject("too_long", where, f"{len(text):,} characters > --max-doc-chars {self.max_chars:,}")
-        doc_id = record.get(self.id_key)
+        if not _is_encodable(text):  # only the json fallback lets "\ud800" through; no tokenizer takes it
+            text = _without_surrogates(text)
+            self.stat_update("repaired.lone_surrogates_replaced")
+        doc_id, url = record.get(self.id_key), record.get(self.url_key)
         return Document(
             text=text,
-            id=str(doc_id) if doc_id is not None else f"{path}/{index}",
-            metadata={"url": record.get(self.url_key)},
+            id=_without_surrogates(str(doc_id)) if doc_id is not None else f"{path}/{index}",
+            metadata={"url": _without_surrogates(url) if isinstance(url, str) else url},
         )
 
 
@@ -94,14 +101,17 @@ class CheckedJsonlReader(CheckedRecords):
         with self.data_folder.open(filepath, "rb") as f:
             for index, line in enumerate(read_lines(f, codec, damage)):
                 with self.track_time():
-                    if not line.strip():
+                    line = line.removeprefix(BOM)  # a UTF-8 BOM (usually the file's first bytes) is no JSON
+                    if not line.strip(JSON_WHITESPACE):  # a blank line holds no record; a form feed is not blank
                         continue
                     try:
                         record = orjson.loads(line)
                     except orjson.JSONDecodeError as e:
-                        reason = "invalid_utf8" if not _is_utf8(line) else "malformed_json"
-                        self.reject(reason, f"{filepath}:{index + 1}", str(e))
-                        continue
+                        record = _loads_leniently(line)
+                        if record is None:
+                            reason = "invalid_utf8" if not _is_utf8(line) else "malformed_json"
+                            self.reject(reason, f"{filepath}:{index + 1}", str(e))
+                            continue
                     document = self.document(record, filepath, index)
                 if document is not None:
                     yield document
@@ -161,6 +171,34 @@ class DocumentLimit(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         yield from islice(data, self.limit)
+
+
+def _loads_leniently(line: bytes):
+    """The record as Python's json reads it, or None. orjson refuses numbers beyond 64-bit integers and doubles
+    (1e400) and lone surrogate escapes, which may sit in fields meco never reads; the record is still good."""
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+
+
+def _is_blank(text: str) -> bool:
+    """Nothing but whitespace and invisible format characters (BOM, zero-width space and joiners, ...).
+    Stops at the first visible character, so a long text costs nothing."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _without_surrogates(text: str) -> str:
+    """Lone surrogates (which no UTF-8 text holds) as U+FFFD."""
+    return text if _is_encodable(text) else "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def _is_utf8(data: bytes) -> bool:
