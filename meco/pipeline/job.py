@@ -28,7 +28,7 @@ from .manifest import SETTINGS, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
-from .sources import SOURCES, InputError, InputGroup, build_reader, resolve_inputs
+from .sources import SOURCES, InputError, InputGroup, build_reader, normalize_input, resolve_inputs
 from .topic import TopicClassifier
 from .writer import MecoShardWriter
 
@@ -77,7 +77,8 @@ def plan(config: PrepareConfig) -> PreparePlan:
     if not 0 <= config.val_fraction < 1:
         raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
     tokenizer = load_tokenizer(config.tokenizer).describe()
-    groups = resolve_inputs(config.inputs, config.source)
+    config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
+    groups = resolve_inputs(config.inputs, config.source, output=config.output)
     if config.tasks is None:
         config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
     if config.workers is None:
