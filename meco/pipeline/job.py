@@ -18,9 +18,10 @@ from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.io import get_datafolder
+from datatrove.utils.logging import logger
 
 from ..errors import MecoError, OptionError
-from ..shards import MANIFEST, write_json_atomically
+from ..shards import MANIFEST, PARTIAL_SUFFIX, SPLITS, VARIANTS, write_json_atomically
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
 from .executor import TaskFailed, WatchedLocalExecutor
@@ -30,7 +31,7 @@ from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
 from .sources import SOURCES, InputError, InputGroup, build_reader, normalize_input, resolve_inputs
 from .topic import TopicClassifier
-from .writer import MecoShardWriter
+from .writer import TASKS_DIR, MecoShardWriter
 
 
 class SettingsMismatch(MecoError, ValueError):
@@ -78,7 +79,7 @@ def plan(config: PrepareConfig) -> PreparePlan:
         raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
     tokenizer = load_tokenizer(config.tokenizer).describe()
     config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
-    groups = resolve_inputs(config.inputs, config.source, output=config.output)
+    groups = resolve_inputs(config.inputs, config.source, output=config.output, text_key=config.text_key)
     if config.tasks is None:
         config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
     if config.workers is None:
@@ -87,7 +88,9 @@ def plan(config: PrepareConfig) -> PreparePlan:
 
 
 def save_or_check_settings(p: PreparePlan) -> None:
-    """First run: record the settings and the input file lists. Later runs: they must be the same."""
+    """Record the settings and the input file lists in OUT/prepare.json. They bind once a task has written a
+    document: then a rerun must use the same ones. Before that (a first run that failed, or wrote nothing)
+    other settings replace them, and what the earlier run left is cleared."""
     out = get_datafolder(p.config.output)
     settings = {
         "config": p.config.shaping(),
@@ -98,16 +101,43 @@ def save_or_check_settings(p: PreparePlan) -> None:
     if out.exists(SETTINGS):
         with out.open(SETTINGS, "rt") as f:
             saved = json.load(f)
-        if saved != settings:
-            changed = {k for k in settings["config"] if saved["config"].get(k) != settings["config"][k]}
-            changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
-            changed = sorted(changed)
+        if saved == settings:
+            return
+        changed = {k for k in settings["config"] if saved.get("config", {}).get(k) != settings["config"][k]}
+        changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
+        changed = ", ".join(sorted(changed))
+        if documents_written(out):
             raise SettingsMismatch(
-                f"{p.config.output} was prepared with other settings ({', '.join(changed)} differ); "
+                f"{p.config.output} was prepared with other settings ({changed} differ); "
                 "use another --output, or delete the folder to start over"
             )
-        return
+        logger.warning(f"{p.config.output}: an earlier run wrote no document; its settings ({changed}) are replaced")
+        _clear_run(out)
     write_json_atomically(out, SETTINGS, settings)
+
+
+def documents_written(out) -> bool:
+    """Whether a finished task of this output has written a document (its task record says so)."""
+    for name in out.list_files(TASKS_DIR):
+        with out.open(name, "rt") as f:
+            if any(entry["documents"] for entry in json.load(f)["files"].values()):
+                return True
+    return False
+
+
+def _clear_run(out) -> None:
+    """Everything a run that wrote no document leaves that a rerun would take for its own: task records,
+    completions, stats, input lists, shards (of tasks killed before their record) and partial files.
+    The task logs stay, for reading."""
+    for name in (TASKS_DIR, "inputs", "logs/tokenize/completions", "logs/tokenize/stats", "logs/manifest", MANIFEST):
+        if out.exists(name):
+            out.rm(name, recursive=True)
+    for folder in {f"{SPLITS[split]}/{variant}".lstrip("/") for split in SPLITS for variant in VARIANTS}:
+        if out.exists(folder):
+            out.rm(folder, recursive=True)
+    for name in out.list_files(recursive=True):
+        if name.endswith(PARTIAL_SUFFIX):
+            out.rm(name)
 
 
 def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **executor_kwargs):

@@ -48,10 +48,13 @@ def normalize_input(spec: str) -> str:
     return os.path.abspath(os.path.expanduser(spec))
 
 
-def resolve_inputs(inputs: list[str], source: str = "auto", output: str | None = None) -> list[InputGroup]:
+def resolve_inputs(
+    inputs: list[str], source: str = "auto", output: str | None = None, text_key: str | None = None
+) -> list[InputGroup]:
     """Classify every file under the inputs, each real file once; raise InputError naming the first bad input.
     Nothing under `output` (an output folder inside an input folder) and no bookkeeping file of a meco or
-    datatrove run is ever taken for data."""
+    datatrove run is ever taken for data. A parquet file must have the text column (`text_key`, else its
+    layout's)."""
     groups: dict[tuple[str, str], InputGroup] = {}
     seen: set[str] = set()
     for spec in inputs:
@@ -61,10 +64,15 @@ def resolve_inputs(inputs: list[str], source: str = "auto", output: str | None =
                 raise InputError(f"{_join(folder, rel)}: {kind}, not a regular file; only regular files are read")
         matched = False
         for rel in files:
-            src = _classify(folder, rel) if source == "auto" else _match(SOURCES[source], rel)
+            src, columns = _classify(folder, rel, source)
             matched = matched or src is not None
             if src is None or (real := _real(folder, rel)) in seen:
                 continue
+            if columns is not None and (text_key or src.text_key) not in columns:
+                raise InputError(
+                    f"{_join(folder, rel)}: no {text_key or src.text_key!r} column (columns: {sorted(columns)}); "
+                    "set --text-key"
+                )
             seen.add(real)
             groups.setdefault((folder, src.name), InputGroup(folder, src, [])).files.append(rel)
         if not matched:
@@ -194,13 +202,18 @@ def _classify_by_name(rel: str, source: str) -> Source | None:
     return next((found for name in names if (found := _match(SOURCES[name], rel))), None)
 
 
-def _classify(folder: str, rel: str) -> Source | None:
+def _classify(folder: str, rel: str, source: str) -> tuple[Source | None, set[str] | None]:
+    """The file's layout, and its columns where it is parquet (read from the footer, once)."""
+    if source != "auto":
+        src = _match(SOURCES[source], rel)
+        return src, _parquet_columns(folder, rel) if src is not None and src.reader == "parquet" else None
     for name in ("c4", "dclm"):
         if found := _match(SOURCES[name], rel):
-            return found
+            return found, None
     if _match(SOURCES["parquet"], rel):
-        return SOURCES["refinedweb"] if _parquet_columns(folder, rel) >= {"content", "url"} else SOURCES["parquet"]
-    return _match(SOURCES["jsonl"], rel)
+        columns = _parquet_columns(folder, rel)
+        return SOURCES["refinedweb"] if columns >= {"content", "url"} else SOURCES["parquet"], columns
+    return _match(SOURCES["jsonl"], rel), None
 
 
 def _parquet_columns(folder: str, rel: str) -> set[str]:
