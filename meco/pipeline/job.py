@@ -25,7 +25,7 @@ from ..shards import MANIFEST, PARTIAL_SUFFIX, SPLITS, VARIANTS, write_json_atom
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
 from .executor import TaskFailed, WatchedLocalExecutor
-from .manifest import SETTINGS, ManifestWriter
+from .manifest import COMPLETIONS_DIR, SETTINGS, STATS_DIR, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
@@ -129,7 +129,7 @@ def _clear_run(out) -> None:
     """Everything a run that wrote no document leaves that a rerun would take for its own: task records,
     completions, stats, input lists, shards (of tasks killed before their record) and partial files.
     The task logs stay, for reading."""
-    for name in (TASKS_DIR, "inputs", "logs/tokenize/completions", "logs/tokenize/stats", "logs/manifest", MANIFEST):
+    for name in (TASKS_DIR, "inputs", COMPLETIONS_DIR, STATS_DIR, "logs/manifest", MANIFEST):
         if out.exists(name):
             out.rm(name, recursive=True)
     for folder in {f"{SPLITS[split]}/{variant}".lstrip("/") for split in SPLITS for variant in VARIANTS}:
