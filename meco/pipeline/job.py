@@ -25,6 +25,7 @@ from ..shards import MANIFEST, PARTIAL_SUFFIX, SPLITS, VARIANTS, write_json_atom
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
 from .executor import TaskFailed, WatchedLocalExecutor
+from .lock import output_lock
 from .manifest import COMPLETIONS_DIR, SETTINGS, STATS_DIR, ManifestWriter
 from .metadata import KINDS, MetadataError, PrefixTemplate, default_template
 from .prefix import AttachMetadataPrefix
@@ -185,12 +186,13 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
 def prepare(config: PrepareConfig) -> dict:
     """Run `meco prepare` on local processes; returns the manifest."""
     p = plan(config)
-    save_or_check_settings(p)
-    _, manifest_executor = build_executors(p)
-    try:
-        manifest_executor.run()
-    except TaskFailed as e:
-        raise TaskFailed(f"{e}\nfinished tasks are kept, so rerunning the same command resumes") from e
+    with output_lock(config.output):
+        save_or_check_settings(p)
+        _, manifest_executor = build_executors(p)
+        try:
+            manifest_executor.run()
+        except TaskFailed as e:
+            raise TaskFailed(f"{e}\nfinished tasks are kept, so rerunning the same command resumes") from e
     with get_datafolder(config.output).open(MANIFEST, "rt") as f:
         return json.load(f)
 
@@ -201,11 +203,12 @@ def submit_to_slurm(config: PrepareConfig, **slurm_options) -> str:
     from datatrove.executor import SlurmPipelineExecutor
 
     p = plan(config)
-    save_or_check_settings(p)
     in_venv = sys.prefix != sys.base_prefix  # the jobs run in the same virtual environment as this command
     slurm_options.setdefault("venv_path", f"{sys.prefix}/bin/activate" if in_venv else None)
     if "://" not in config.output:
         slurm_options.setdefault("slurm_logs_folder", str(Path(config.output) / "logs" / "slurm"))
-    _, manifest_executor = build_executors(p, SlurmPipelineExecutor, job_name="meco-prepare", **slurm_options)
-    manifest_executor.run()
+    with output_lock(config.output):  # while submitting: the jobs themselves run later, elsewhere
+        save_or_check_settings(p)
+        _, manifest_executor = build_executors(p, SlurmPipelineExecutor, job_name="meco-prepare", **slurm_options)
+        manifest_executor.run()
     return manifest_executor.job_id
