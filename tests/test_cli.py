@@ -32,6 +32,10 @@ from tests.conftest import DATA_SAMPLES
         (["prepare", "--limit", "0"], "--limit 0: a positive number"),
         (["prepare", "--template", "URL: {host} {}\\n\\n"], "cannot be rendered: IndexError"),
         (["prepare", "-m", "hash", "--hash-salt", "s" * 65], "--hash-salt is 65 bytes"),
+        (["prepare", "--hash-salt", "secret"], "--hash-salt is the key of the `hash` kind; add -m hash"),
+        (["prepare", "--topic-threshold", "1.5"], "--topic-threshold 1.5: a probability, in [0, 1]"),
+        (["prepare", "--topic-threshold", "-0.1"], "--topic-threshold -0.1: a probability, in [0, 1]"),
+        (["prepare", "--topic-threshold", "nan"], "--topic-threshold nan: a probability, in [0, 1]"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, args, message):

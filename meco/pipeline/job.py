@@ -63,11 +63,20 @@ def plan(config: PrepareConfig) -> PreparePlan:
     config.metadata = kinds
     template = config.template or default_template(kinds)
     PrefixTemplate(template).check(kinds)
+    if not template[-1:].isspace():
+        logger.warning(
+            f"--template {template!r} does not end in a space or newline: the prefix runs straight into the "
+            "document's text (add \\n\\n as the default template does)"
+        )
     for name in ("tasks", "workers", "batch_size", "max_doc_chars"):
         if getattr(config, name) is not None and getattr(config, name) < 1:
             raise OptionError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
     if config.limit == 0 or config.limit < -1:
         raise OptionError(f"--limit {config.limit}: a positive number of documents per task, or -1 for all")
+    if config.hash_salt and "hash" not in kinds:
+        raise OptionError("--hash-salt is the key of the `hash` kind; add -m hash, or leave the salt out")
+    if not 0 <= config.topic_threshold <= 1:
+        raise OptionError(f"--topic-threshold {config.topic_threshold}: a probability, in [0, 1]")
     if len(config.hash_salt.encode()) > 64:
         raise MetadataError(f"--hash-salt is {len(config.hash_salt.encode())} bytes; BLAKE2b keys hold at most 64")
     if ("topic" in kinds) != bool(config.topic_model):

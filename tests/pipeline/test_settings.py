@@ -49,3 +49,19 @@ def test_a_first_run_whose_task_failed_does_not_lock_its_settings(tmp_path, monk
     manifest = prepare_folder(tmp_path / "out", [tmp_path / "in"], tasks=1)  # other settings: accepted
     assert manifest["documents"]["written"] == 5
     assert not list((tmp_path / "out").rglob("*.partial"))
+
+
+@pytest.mark.parametrize("template, warned", [("URL: {host}", True), ("URL: {host}\n\n", False), ("[{host}] ", False)])
+def test_a_template_running_into_the_text_is_warned_about(tmp_path, template, warned):
+    from datatrove.utils.logging import logger
+
+    from meco.pipeline import PrepareConfig, plan
+
+    _jsonl(tmp_path / "in" / "docs.jsonl", [{"text": "t", "url": "https://a.org"}])
+    messages = []
+    sink = logger.add(messages.append, level="WARNING")
+    try:
+        plan(PrepareConfig(inputs=[str(tmp_path / "in")], output=str(tmp_path / "out"), template=template))
+    finally:
+        logger.remove(sink)
+    assert any("runs straight into the document's text" in m for m in messages) == warned
