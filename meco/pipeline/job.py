@@ -157,8 +157,9 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
     readers, files_before = [], 0
     for i, group in enumerate(p.groups):
         paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
-        with out.open(paths_file, "wt") as f:
+        with out.open(paths_file + PARTIAL_SUFFIX, "wt") as f:  # renamed once whole, as every final file is
             f.write("".join(name + "\n" for name in group.files))
+        out.mv(paths_file + PARTIAL_SUFFIX, paths_file)
         readers.append(
             build_reader(
                 group,
