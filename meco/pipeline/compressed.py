@@ -72,7 +72,7 @@ class Damage(Exception):
 
     def describe(self, codec: Codec) -> str:
         what = {
-            "truncated": f"ends inside {codec.name} member {self.member}",
+            "truncated": f"ends inside {codec.name} member {self.member}" + (f": {self.detail}" if self.detail else ""),
             "corrupt": f"{codec.name} member {self.member} is damaged ({self.detail}); its ~{self.lines:,} lines "
             "are held back and the rest of the file is not read",
             "trailing_garbage": f"has {self.detail} after its last intact {codec.name} member, not read",
@@ -137,6 +137,8 @@ def _inflate(f, codec: Codec) -> Iterator[tuple[int, bytes | None]]:
                 offset += len(pending) - len(kept)
                 pending = _fill(f, kept, 4)
             if not pending:
+                if offset == 0:  # not even a header: an empty .gz or .zst is a cut file
+                    raise Damage("truncated", member, 0, "the file is empty")
                 return
             if not codec.starts_member(pending):
                 raise Damage("trailing_garbage", member, offset, f"{_rest_size(f, pending):,} bytes of garbage")
@@ -144,7 +146,7 @@ def _inflate(f, codec: Codec) -> Iterator[tuple[int, bytes | None]]:
         elif not pending:
             pending = f.read(CHUNK)
             if not pending:
-                raise Damage("truncated", member, start, "the file ends inside it")
+                raise Damage("truncated", member, start, "")
         try:
             out = d.decompress(pending)
         except codec.error as e:

@@ -135,7 +135,8 @@ class CheckedParquetReader(CheckedRecords):
     def read_file(self, filepath: str):
         import pyarrow.parquet as pq
 
-        with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f) as pqf:
+        # page checksums, where the writer stored them, catch flipped bits that would otherwise decode as text
+        with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f, page_checksum_verification=True) as pqf:
             present = set(pqf.schema_arrow.names)
             if self.text_key not in present:
                 raise ValueError(

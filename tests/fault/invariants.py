@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,6 @@ def _either(ds: Path, suffix: str) -> Path | None:
         return final
     partial = Path(str(ds) + suffix + PARTIAL)
     return partial if partial.exists() else None
+
+
+FIGURES: Counter = Counter()  # what the fault tests exercised, written out by conftest for bench/reliability.py

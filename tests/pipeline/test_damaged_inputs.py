@@ -76,6 +76,13 @@ def test_gzip_truncation_keeps_every_complete_line_before_the_cut(tmp_path):
     assert "ends inside gzip member 0" in log
 
 
+def test_an_empty_compressed_file_is_a_cut_one(tmp_path):
+    (tmp_path / "empty.jsonl.zst").write_bytes(b"")
+    texts, counts, log = _read(tmp_path)
+    assert (texts, counts) == ([], {"skipped.unreadable_file_rest": 1})
+    assert "empty.jsonl.zst: ends inside zstd member 0: the file is empty" in log
+
+
 def test_gzip_trailing_garbage_keeps_what_zcat_reads(tmp_path):
     data = gzip.compress(_lines(0, 50)) + gzip.compress(_lines(50, 120)) + b"\0\0\0\0not gzip"
     (tmp_path / "g.json.gz").write_bytes(data)
