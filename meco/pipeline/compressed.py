@@ -60,9 +60,10 @@ def codec_for(path: str, compression: str | None = "infer") -> Codec | None:
 class Damage(Exception):
     """Where and how a compressed file stops being readable.
 
-    kind: `truncated` (ends inside a member: what was inflated before the end is good), `corrupt` (a member
-    fails its check or cannot be inflated: none of it is used, nor anything after it) or `trailing_garbage`
-    (bytes after the last intact member that start no member)."""
+    kind: `truncated` (ends inside a member: what was inflated before the end is kept, though no checksum
+    vouches for it; a flipped bit can make a member look cut, and then its last lines may be garbled),
+    `corrupt` (a member fails its check or cannot be inflated: none of it is used, nor anything after it) or
+    `trailing_garbage` (bytes after the last intact member that start no member)."""
 
     kind: str
     member: int
@@ -72,7 +73,8 @@ class Damage(Exception):
 
     def describe(self, codec: Codec) -> str:
         what = {
-            "truncated": f"ends inside {codec.name} member {self.member}" + (f": {self.detail}" if self.detail else ""),
+            "truncated": f"ends inside {codec.name} member {self.member}"
+            + (f": {self.detail}" if self.detail else "; the lines inflated before the end are kept, unverified"),
             "corrupt": f"{codec.name} member {self.member} is damaged ({self.detail}); its ~{self.lines:,} lines "
             "are held back and the rest of the file is not read",
             "trailing_garbage": f"has {self.detail} after its last intact {codec.name} member, not read",

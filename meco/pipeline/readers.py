@@ -156,6 +156,10 @@ class CheckedParquetReader(CheckedRecords):
                 except (OSError, ValueError) as e:  # pyarrow's errors subclass these; the next group may be fine
                     detail = f"row group {group}: {type(e).__name__}: {e}; its {rows - read:,} unread rows skipped"
                     self.damaged("unreadable_row_group", filepath, detail, rows - read)
+                else:
+                    if read < rows:  # a flipped bit in a page header can end a column early without an error
+                        detail = f"row group {group}: {read:,} rows read of the {rows:,} its metadata lists"
+                        self.damaged("unreadable_row_group", filepath, detail, rows - read)
                 index += rows
 
 

@@ -29,11 +29,11 @@ from meco.pipeline.readers import CheckedJsonlReader
 from meco.pipeline.writer import MecoShardWriter
 from meco.shards import ShardFile
 from meco.tokenizer import load_tokenizer
+from tests.fault.invariants import FIGURES
 
 EXAMPLES = int(os.environ.get("MECO_FUZZ_EXAMPLES", "25"))
 MAX_CHARS = 120
 TEMPLATE = "URL: {host}\n\n"
-FUZZED = Counter()  # what the examples held, for bench/reliability.py's report
 
 # ---- the oracle: what must happen to each line, decided without meco's code ----------------------------------
 
@@ -246,10 +246,11 @@ def test_every_line_is_written_exactly_or_counted(tmp_path_factory, cached_token
     else:
         assert not (folder / "out" / "cooldown").exists()
     blank_lines = sum(e[0] == "blank" for e in expected)
-    FUZZED.update({"files": 1, "lines": len(lines), "written": len(written), "blank": blank_lines})
-    FUZZED.update({f"skipped {reason}": n for reason, n in skipped.items()})
-    FUZZED.update({f"repaired {what}": n for what, n in repaired.items()})
-    FUZZED.update({f"no host: {why}": n for why, n in without.items()})
+    FIGURES.update({"fuzzed files": 1, "fuzzed lines": len(lines), "fuzzed lines written": len(written)})
+    FIGURES.update({"fuzzed blank lines": blank_lines, "fuzzed lines skipped": sum(skipped.values())})
+    FIGURES.update({f"fuzzed lines skipped: {reason}": n for reason, n in skipped.items()})
+    FIGURES.update({f"fuzzed lines repaired: {what}": n for what, n in repaired.items()})
+    FIGURES.update({f"fuzzed documents without host: {why}": n for why, n in without.items()})
 
 
 def check_documents(out, tok, written) -> None:

@@ -1,7 +1,7 @@
 """`meco prepare` killed at random moments (fixed seeds): after every kill no file under a final name is
 partial and no task process outlives its run; the rerun ends byte-identical to an uninterrupted run.
 
-MECO_FAULT_ROUNDS sets the number of kills (bench/reliability.py runs many)."""
+MECO_FAULT_ROUNDS sets the number of kills, MECO_FAULT_SEED their seed (bench/reliability.py runs many)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ import time
 import pytest
 
 from tests.conftest import DATA_SAMPLES, prepare_folder
-from tests.fault.invariants import check_interrupted_output, compare_outputs, descendants, running
+from tests.fault.invariants import FIGURES, check_interrupted_output, compare_outputs, descendants, running
 
 ROUNDS = int(os.environ.get("MECO_FAULT_ROUNDS", "2"))
 SEED = int(os.environ.get("MECO_FAULT_SEED", "0"))
+WINDOW_S = float(os.environ.get("MECO_FAULT_WINDOW_S", "4.5"))  # about how long a run holds the lock here
 HOW = ("SIGKILL to the command", "SIGKILL to its process group", "SIGINT to its process group (Ctrl-C)")
 
 
@@ -56,12 +57,16 @@ def test_prepare_killed_at_random_moments_resumes_byte_identical(tmp_path):
     cmd = [sys.executable, "-m", "meco.cli", "prepare", str(DATA_SAMPLES), "-o", str(out), *options]
     rng, kills = random.Random(SEED), 0
     for _ in range(ROUNDS):
-        how, killed = kill_prepare_at_random(cmd, out, rng, window_s=3.0)
+        how, killed = kill_prepare_at_random(cmd, out, rng, WINDOW_S)
         kills += killed
-        check_interrupted_output(out)
+        seen = check_interrupted_output(out)
+        FIGURES.update({f"prepare kills: {how}": int(killed), "prepare runs finished before the kill": int(not killed)})
+        FIGURES.update({"prepare kills leaving partial files": int(killed and any(out.rglob("*.partial")))})
+        FIGURES.update({f"files checked whole after kills: {kind}": n for kind, n in seen.items()})
         if (out / "manifest.json").exists():  # it finished first: compare, and kill a fresh run next
             compare_outputs(reference, out)
             shutil.rmtree(out)
     subprocess.run(cmd, check=True, capture_output=True)
     assert compare_outputs(reference, out) == 3 * 2 * 2 * 4 + 5
+    FIGURES.update({"byte-identical resumes after kills": 1})
     assert kills >= min(ROUNDS, 1)
