@@ -1,9 +1,9 @@
 """The fault tests of `tests/fault/` in their long mode, with the figures the README's "Reliability" lists.
 
-    python bench/reliability.py [--kills 40] [--examples 2000] [--seed 1]
+    python bench/reliability.py [--kills 40] [--examples 2000] [--seed 1] [--docs 3000]
 
 CI runs the same tests with a few kills and examples; here `meco prepare` is killed `--kills` times at random
-moments, hypothesis generates `--examples` files of fuzzed records and of each kind of damaged input (with a
+moments of its whole run, on three input files of `--docs` documents each, hypothesis generates `--examples` files of fuzzed records and of each kind of damaged input (with a
 random seed instead of CI's fixed one), and the tests' assertions hold for every one of them or the bench
 fails. Prints the figures as a table and writes them to bench/reliability.json.
 """
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=40, help="random kills of `meco prepare`")
     parser.add_argument("--examples", type=int, default=2000, help="hypothesis examples per property")
     parser.add_argument("--seed", type=int, default=1, help="seed of the kill moments")
+    parser.add_argument("--docs", type=int, default=3000, help="documents per input file of the killed runs")
     parser.add_argument("--out", default=str(REPO / "bench" / "reliability.json"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,6 +36,8 @@ def main() -> None:
             "PYTHONPATH": str(REPO),
             "MECO_FAULT_ROUNDS": str(args.kills),
             "MECO_FAULT_SEED": str(args.seed),
+            "MECO_FAULT_DOCS": str(args.docs),
+            "MECO_FAULT_WINDOW_S": "0",  # kills anywhere in a run's measured lifetime
             "MECO_FUZZ_EXAMPLES": str(args.examples),
             "MECO_FUZZ_RANDOM": "1",
             "MECO_FAULT_REPORT": str(report),
@@ -48,7 +51,8 @@ def main() -> None:
             text=True,
         )
         figures = json.loads(report.read_text()) if report.exists() else {}
-    figures |= {"kills asked": args.kills, "examples asked": args.examples, "seconds": round(time.time() - started)}
+    figures |= {"kills asked": args.kills, "examples asked": args.examples, "documents per input file": args.docs}
+    figures["seconds"] = round(time.time() - started)
     width = max(map(len, figures))
     print("\n".join(f"{k:<{width}}  {v:>10,}" for k, v in figures.items()))
     Path(args.out).write_text(json.dumps(figures, indent=1) + "\n")
