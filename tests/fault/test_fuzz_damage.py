@@ -87,7 +87,9 @@ def test_damaged_compressed_input(tmp_path_factory, codec, members, kind, where,
         FIGURES.update(
             {f"{codec} flips seen as cuts": 1, f"{codec} garbled records kept after a flip seen as a cut": garbled}
         )
-    FIGURES.update({f"damaged {codec} files": 1, f"{codec} {kind}s detected": int(bool(reported))})
+    FIGURES.update(
+        {f"damaged {codec} files": 1, f"{codec} {kind}s": 1, f"{codec} {kind}s detected": int(bool(reported))}
+    )
 
 
 @SETTINGS
