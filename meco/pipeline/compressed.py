@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 CHUNK = 1 << 18  # compressed bytes per read: at most ~270 MB inflated even for a gzip bomb (ratio 1032)
+TRAILER_SLACK = 1 << 20  # how far a damaged gzip member's inflated size may be from its recorded one
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class Damage(Exception):
     """Where and how a compressed file stops being readable.
 
     kind: `truncated` (ends inside a member: what was inflated before the end is kept, though no checksum
-    vouches for it; a flipped bit can make a member look cut, and then its last lines may be garbled),
+    vouches for it; a flipped bit can make a member look cut, and then its last lines may be garbled: for gzip
+    the trailer's size tells most such cases apart, see `check`),
     `corrupt` (a member fails its check or cannot be inflated: none of it is used, nor anything after it) or
     `trailing_garbage` (bytes after the last intact member that start no member)."""
 
@@ -84,18 +86,44 @@ class Damage(Exception):
 
 def check(f, codec: Codec) -> Damage | None:
     """Inflate every member into nothing; the first damage found, or None for an intact file."""
-    lines, member = 0, 0
+    trailer = _gzip_trailer_size(f) if codec.name == "gzip" else None
+    lines, member, size = 0, 0, 0
     try:
         for m, chunk in _inflate(f, codec):
             if m != member:
-                lines, member = 0, m
+                lines, member, size = 0, m, 0
             if chunk is not None:
                 lines += chunk.count(b"\n")
+                size += len(chunk)
     except Damage as damage:
         # about the member's lines: those inflated before the check failed, and the one the damage cut
         damage.lines = (lines if damage.member == member else 0) + 1
+        if damage.kind == "truncated" and trailer is not None and _near(trailer, size, TRAILER_SLACK):
+            # A cut file ends in deflate data; this one ends in about the size of what was inflated: it was not
+            # cut, a flipped bit (in the last block, say) made the inflater run on through the trailer, and what
+            # it inflated after the flip is garbage. (A cut file's last 4 bytes are this close by chance with
+            # probability 2 MiB / 4 GiB; it then loses this member's lines, counted.)
+            damage.kind, damage.detail = "corrupt", "not cut: its trailer records about the size inflated"
         return damage
     return None
+
+
+def _near(isize: int, size: int, slack: int) -> bool:
+    """Whether `size` is within `slack` of the gzip ISIZE field (the size modulo 2**32)."""
+    gap = (isize - size) % (1 << 32)
+    return min(gap, (1 << 32) - gap) <= slack
+
+
+def _gzip_trailer_size(f) -> int | None:
+    """ISIZE of the last gzip member if the file is whole: its last 4 bytes. The file is left at its start."""
+    try:
+        f.seek(-4, 2)
+        size = int.from_bytes(f.read(4), "little")
+        f.seek(0)
+    except (OSError, ValueError):  # shorter than 4 bytes, or not seekable
+        f.seek(0)
+        return None
+    return size
 
 
 def read_lines(f, codec: Codec | None, damage: Damage | None = None) -> Iterator[bytes]:

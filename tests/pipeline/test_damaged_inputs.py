@@ -119,3 +119,21 @@ def test_a_corrupt_parquet_row_group_counts_its_rows_and_later_groups_are_read(t
     assert got == texts[:100] + texts[200:]
     assert counts == {"skipped.unreadable_row_group": 100}
     assert "row group 1" in log
+
+
+def test_every_bit_flip_near_a_gzip_end_keeps_only_exact_records(tmp_path):
+    """Flips in the last block and trailer can make the inflater run on through the trailer and look like a cut
+    file; the trailer's size tells them apart, so no garbled record gets through."""
+    first, second = gzip.compress(_lines(0, 60), mtime=0), gzip.compress(_lines(60, 120), mtime=0)
+    data = first + second
+    past_the_size = 0
+    for at in range(len(data) - 48, len(data)):
+        for bit in range(8):
+            damaged = bytearray(data)
+            damaged[at] ^= 1 << bit
+            (tmp_path / "f.jsonl.gz").write_bytes(bytes(damaged))
+            texts, counts, log = _read(tmp_path)
+            assert texts == _texts(0, len(texts)) and len(texts) >= 60, (at, bit)
+            assert texts == _texts(0, 120) or counts, (at, bit)
+            past_the_size += "not cut: its trailer records about the size inflated" in log
+    assert past_the_size > 0
