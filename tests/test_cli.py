@@ -32,6 +32,10 @@ from tests.conftest import DATA_SAMPLES
         (["prepare", "--limit", "0"], "--limit 0: a positive number"),
         (["prepare", "--template", "URL: {host} {}\\n\\n"], "cannot be rendered: IndexError"),
         (["prepare", "-m", "hash", "--hash-salt", "s" * 65], "--hash-salt is 65 bytes"),
+        (["prepare", "--hash-salt", "secret"], "--hash-salt is the key of the `hash` kind; add -m hash"),
+        (["prepare", "--topic-threshold", "1.5"], "--topic-threshold 1.5: a probability, in [0, 1]"),
+        (["prepare", "--topic-threshold", "-0.1"], "--topic-threshold -0.1: a probability, in [0, 1]"),
+        (["prepare", "--topic-threshold", "nan"], "--topic-threshold nan: a probability, in [0, 1]"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, args, message):
@@ -100,15 +104,42 @@ def test_slurm_executor_runs_the_same_pipeline(tmp_path, shared_data):
         assert (tmp_path / "slurm" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
 
 
-def test_a_failing_task_is_reported_with_its_log_folder(tmp_path):
+def test_a_failing_task_is_reported_with_its_log_folder(tmp_path, monkeypatch):
+    """A file that turns bad between planning (which checks the text column) and its task."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from meco.pipeline import job
+
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.table({"text": ["a text"], "url": ["https://x.org"]}), tmp_path / "in" / "a.parquet")
+    build = job.build_executors
+
+    def build_then_replace_the_file(*args, **kwargs):
+        executors = build(*args, **kwargs)
+        pq.write_table(pa.table({"body": ["a text"], "url": ["https://x.org"]}), tmp_path / "in" / "a.parquet")
+        return executors
+
+    monkeypatch.setattr(job, "build_executors", build_then_replace_the_file)
+    args = ["prepare", str(tmp_path / "in"), "--source", "parquet", "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "tokenize task 0 failed: ValueError" in result.output and "no 'text' column" in result.output
+    assert f"{tmp_path / 'out'}/logs/tokenize/logs" in result.output
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_a_parquet_file_without_the_text_column_is_refused_at_planning(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     (tmp_path / "in").mkdir()
     pq.write_table(pa.table({"body": ["a text"], "url": ["https://x.org"]}), tmp_path / "in" / "a.parquet")
-    args = ["prepare", str(tmp_path / "in"), "--source", "parquet", "-o", str(tmp_path / "out")]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1
-    assert "a task failed: ValueError" in result.output and "no 'text' column" in result.output
-    assert f"{tmp_path / 'out'}/logs/tokenize/logs" in result.output
-    assert not (tmp_path / "out" / "manifest.json").exists()
+    for source in ("parquet", "auto"):
+        args = ["prepare", str(tmp_path / "in"), "--source", source, "-o", str(tmp_path / "out")]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1
+        assert f"{tmp_path / 'in'}/a.parquet: no 'text' column (columns: ['body', 'url']); set --text-key" in (
+            result.output
+        )
+        assert not (tmp_path / "out").exists()

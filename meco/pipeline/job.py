@@ -18,25 +18,35 @@ from pathlib import Path
 
 from datatrove.executor import LocalPipelineExecutor
 from datatrove.io import get_datafolder
+from datatrove.utils.logging import logger
 
 from ..errors import MecoError, OptionError
-from ..shards import KINDS, MANIFEST, Manifest, MetadataError, PrefixTemplate, default_template, write_json_atomically
+from ..shards import (
+    KINDS,
+    MANIFEST,
+    PARTIAL_SUFFIX,
+    SPLITS,
+    VARIANTS,
+    Manifest,
+    MetadataError,
+    PrefixTemplate,
+    default_template,
+    write_json_atomically,
+)
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
-from .manifest import SETTINGS, ManifestWriter
+from .executor import TaskFailed, WatchedLocalExecutor
+from .lock import output_lock
+from .manifest import COMPLETIONS_DIR, SETTINGS, STATS_DIR, ManifestWriter
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
-from .sources import SOURCES, InputError, InputGroup, build_reader, resolve_inputs
+from .sources import SOURCES, InputError, InputGroup, build_reader, normalize_input, resolve_inputs
 from .topic import TopicClassifier
-from .writer import MecoShardWriter
+from .writer import TASKS_DIR, MecoShardWriter
 
 
 class SettingsMismatch(MecoError, ValueError):
     """OUT already holds output prepared with other settings."""
-
-
-class TaskFailed(MecoError, RuntimeError):
-    """A datatrove task raised; finished tasks are kept, so the same command resumes once the cause is fixed."""
 
 
 @dataclass
@@ -63,11 +73,20 @@ def plan(config: PrepareConfig) -> PreparePlan:
     config.metadata = kinds
     template = config.template or default_template(kinds)
     PrefixTemplate(template).check(kinds)
+    if not template[-1:].isspace():
+        logger.warning(
+            f"--template {template!r} does not end in a space or newline: the prefix runs straight into the "
+            "document's text (add \\n\\n as the default template does)"
+        )
     for name in ("tasks", "workers", "batch_size", "max_doc_chars"):
         if getattr(config, name) is not None and getattr(config, name) < 1:
             raise OptionError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
     if config.limit == 0 or config.limit < -1:
         raise OptionError(f"--limit {config.limit}: a positive number of documents per task, or -1 for all")
+    if config.hash_salt and "hash" not in kinds:
+        raise OptionError("--hash-salt is the key of the `hash` kind; add -m hash, or leave the salt out")
+    if not 0 <= config.topic_threshold <= 1:
+        raise OptionError(f"--topic-threshold {config.topic_threshold}: a probability, in [0, 1]")
     if len(config.hash_salt.encode()) > 64:
         raise MetadataError(f"--hash-salt is {len(config.hash_salt.encode())} bytes; BLAKE2b keys hold at most 64")
     if ("topic" in kinds) != bool(config.topic_model):
@@ -79,7 +98,8 @@ def plan(config: PrepareConfig) -> PreparePlan:
     if not 0 <= config.val_fraction < 1:
         raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
     tokenizer = load_tokenizer(config.tokenizer).describe()
-    groups = resolve_inputs(config.inputs, config.source)
+    config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
+    groups = resolve_inputs(config.inputs, config.source, output=config.output, text_key=config.text_key)
     if config.tasks is None:
         config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
     if config.workers is None:
@@ -88,7 +108,9 @@ def plan(config: PrepareConfig) -> PreparePlan:
 
 
 def save_or_check_settings(p: PreparePlan) -> None:
-    """First run: record the settings and the input file lists. Later runs: they must be the same."""
+    """Record the settings and the input file lists in OUT/prepare.json. They bind once a task has written a
+    document: then a rerun must use the same ones. Before that (a first run that failed, or wrote nothing)
+    other settings replace them, and what the earlier run left is cleared."""
     out = get_datafolder(p.config.output)
     settings = {
         "config": p.config.shaping(),
@@ -99,27 +121,55 @@ def save_or_check_settings(p: PreparePlan) -> None:
     if out.exists(SETTINGS):
         with out.open(SETTINGS, "rt") as f:
             saved = json.load(f)
-        if saved != settings:
-            changed = {k for k in settings["config"] if saved["config"].get(k) != settings["config"][k]}
-            changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
-            changed = sorted(changed)
+        if saved == settings:
+            return
+        changed = {k for k in settings["config"] if saved.get("config", {}).get(k) != settings["config"][k]}
+        changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
+        changed = ", ".join(sorted(changed))
+        if documents_written(out):
             raise SettingsMismatch(
-                f"{p.config.output} was prepared with other settings ({', '.join(changed)} differ); "
+                f"{p.config.output} was prepared with other settings ({changed} differ); "
                 "use another --output, or delete the folder to start over"
             )
-        return
+        logger.warning(f"{p.config.output}: an earlier run wrote no document; its settings ({changed}) are replaced")
+        _clear_run(out)
     write_json_atomically(out, SETTINGS, settings)
 
 
-def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **executor_kwargs):
+def documents_written(out) -> bool:
+    """Whether a finished task of this output has written a document (its task record says so)."""
+    for name in out.list_files(TASKS_DIR):
+        with out.open(name, "rt") as f:
+            if any(entry["documents"] for entry in json.load(f)["files"].values()):
+                return True
+    return False
+
+
+def _clear_run(out) -> None:
+    """Everything a run that wrote no document leaves that a rerun would take for its own: task records,
+    completions, stats, input lists, shards (of tasks killed before their record) and partial files.
+    The task logs stay, for reading."""
+    for name in (TASKS_DIR, "inputs", COMPLETIONS_DIR, STATS_DIR, "logs/manifest", MANIFEST):
+        if out.exists(name):
+            out.rm(name, recursive=True)
+    for folder in {f"{SPLITS[split]}/{variant}".lstrip("/") for split in SPLITS for variant in VARIANTS}:
+        if out.exists(folder):
+            out.rm(folder, recursive=True)
+    for name in out.list_files(recursive=True):
+        if name.endswith(PARTIAL_SUFFIX):
+            out.rm(name)
+
+
+def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **executor_kwargs):
     """(tokenize executor, manifest executor), the second depending on the first."""
     c = p.config
     out = get_datafolder(c.output)
     readers, files_before = [], 0
     for i, group in enumerate(p.groups):
         paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
-        with out.open(paths_file, "wt") as f:
+        with out.open(paths_file + PARTIAL_SUFFIX, "wt") as f:  # renamed once whole, as every final file is
             f.write("".join(name + "\n" for name in group.files))
+        out.mv(paths_file + PARTIAL_SUFFIX, paths_file)
         readers.append(
             build_reader(
                 group,
@@ -138,7 +188,7 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
         AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic),
         MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size),
     ]
-    if executor_class is LocalPipelineExecutor:
+    if issubclass(executor_class, LocalPipelineExecutor):
         executor_kwargs.setdefault("workers", c.workers)
     tokenize = executor_class(
         pipeline, tasks=c.tasks, logging_dir=out.resolve_paths("logs/tokenize"), **executor_kwargs
@@ -156,16 +206,13 @@ def build_executors(p: PreparePlan, executor_class=LocalPipelineExecutor, **exec
 def prepare(config: PrepareConfig) -> Manifest:
     """Run `meco prepare` on local processes; returns the manifest."""
     p = plan(config)
-    save_or_check_settings(p)
-    _, manifest_executor = build_executors(p)
-    try:
-        manifest_executor.run()
-    except Exception as e:  # whatever a task raised, the user needs the same pointer to its log
-        logs = get_datafolder(config.output).resolve_paths("logs/tokenize/logs")
-        raise TaskFailed(
-            f"a task failed: {type(e).__name__}: {e}\nsee the task logs in {logs}; finished tasks "
-            "are kept, so rerunning the same command resumes"
-        ) from e
+    with output_lock(config.output):
+        save_or_check_settings(p)
+        _, manifest_executor = build_executors(p)
+        try:
+            manifest_executor.run()
+        except TaskFailed as e:
+            raise TaskFailed(f"{e}\nfinished tasks are kept, so rerunning the same command resumes") from e
     out = get_datafolder(config.output)
     with out.open(MANIFEST, "rt") as f:
         return Manifest.from_json(json.load(f), out.resolve_paths(MANIFEST))
@@ -177,11 +224,12 @@ def submit_to_slurm(config: PrepareConfig, **slurm_options) -> str:
     from datatrove.executor import SlurmPipelineExecutor
 
     p = plan(config)
-    save_or_check_settings(p)
     in_venv = sys.prefix != sys.base_prefix  # the jobs run in the same virtual environment as this command
     slurm_options.setdefault("venv_path", f"{sys.prefix}/bin/activate" if in_venv else None)
     if "://" not in config.output:
         slurm_options.setdefault("slurm_logs_folder", str(Path(config.output) / "logs" / "slurm"))
-    _, manifest_executor = build_executors(p, SlurmPipelineExecutor, job_name="meco-prepare", **slurm_options)
-    manifest_executor.run()
+    with output_lock(config.output):  # while submitting: the jobs themselves run later, elsewhere
+        save_or_check_settings(p)
+        _, manifest_executor = build_executors(p, SlurmPipelineExecutor, job_name="meco-prepare", **slurm_options)
+        manifest_executor.run()
     return manifest_executor.job_id

@@ -9,7 +9,10 @@ from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
 
 from .. import __version__
+from ..errors import MecoError
 from ..shards import (
+    INDEX_DTYPE,
+    LOSS_DTYPE,
     MANIFEST,
     SPLITS,
     VARIANTS,
@@ -18,13 +21,19 @@ from ..shards import (
     ShardEntry,
     TokenizerRecord,
     VariantEntry,
+    token_dtype,
     write_json_atomically,
 )
 from .writer import task_record_name
 
 SETTINGS = "prepare.json"
 STATS_DIR = "logs/tokenize/stats"
+COMPLETIONS_DIR = "logs/tokenize/completions"  # datatrove's markers of finished tokenize tasks
 COUNTED = ("skipped.", "repaired.", "without_metadata.", "missing.")
+
+
+class ManifestError(MecoError, ValueError):
+    """The tokenize tasks' output is not complete enough to describe; the message names the task."""
 
 
 class ManifestWriter(PipelineStep):
@@ -44,14 +53,49 @@ class ManifestWriter(PipelineStep):
         tasks = settings["config"]["tasks"]
         missing = [r for r in range(tasks) if not out.exists(task_record_name(r))]
         if missing:
-            raise RuntimeError(f"{self.output_folder}: tasks {missing} have not finished; rerun `meco prepare`")
+            raise ManifestError(f"{self.output_folder}: tasks {missing} have not finished; rerun `meco prepare`")
         records = [_load(out, task_record_name(r)) for r in range(tasks)]
+        check_task_files(out, settings, records)
         counters = Counter()
         for name in out.list_files(STATS_DIR):
             for step in _load(out, name):
                 for key, value in step["stats"].items():
                     counters[key] += value["total"] if isinstance(value, dict) else value
         write_json_atomically(out, MANIFEST, build_manifest(settings, records, counters).to_json())
+
+
+def check_task_files(out, settings: dict, records: list[dict]) -> None:
+    """Every shard file a task record lists exists with the size its counts give; a task whose files do not
+    loses its completion and record (so a rerun redoes it) and the manifest is refused, naming it."""
+    token_size = token_dtype(settings["tokenizer"]["vocab_size"]).itemsize
+    problems = {}
+    for record in records:
+        for key, entry in record["files"].items():
+            split, variant = key.split("/")
+            base = f"{SPLITS[split]}/{variant}/{entry['name']}".lstrip("/")
+            expected = {
+                base: entry["tokens"] * token_size,
+                base + ".index": entry["documents"] * INDEX_DTYPE.itemsize,
+                base + ".loss": entry["tokens"] * LOSS_DTYPE.itemsize,
+                base + ".metadata": None,  # text; only its presence is checked
+            }
+            for name, size in expected.items():
+                if not out.exists(name):
+                    problems.setdefault(record["rank"], f"{name} is missing")
+                elif size is not None and (actual := out.size(name)) != size:
+                    problems.setdefault(record["rank"], f"{name} has {actual:,} bytes, its record says {size:,}")
+    if not problems:
+        return
+    for rank in problems:
+        for name in (f"{COMPLETIONS_DIR}/{rank:05d}", task_record_name(rank)):
+            if out.exists(name):
+                out.rm(name)
+    (rank, problem), *more = problems.items()
+    others = f" (and tasks {[r for r, _ in more]})" if more else ""
+    raise ManifestError(
+        f"task {rank}: {problem}{others}; no manifest written. The task's completion is withdrawn, so rerunning "
+        "`meco prepare` redoes it"
+    )
 
 
 def _load(folder, name: str):

@@ -8,7 +8,9 @@ Kinds: `host` (the paper's "URL": en.wikipedia.org), `domain` (registered domain
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
+import unicodedata
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -16,29 +18,66 @@ from ..shards import KINDS
 
 URL_KINDS = frozenset(KINDS) - {"topic"}
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_ANY_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_HOST_PORT = re.compile(r"^[^/?#:@\\]+:\d+(?:[/?#]|$)")  # "example.com:8080/x": a host and port, no scheme
+_AUTHORITY = re.compile(r"[^/?#]*")
 _HOST_OK = re.compile(r"^[^\s/\\?#@]+$")
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 def parse_host(url: str) -> str | None:
     """The lower-cased hostname without scheme, userinfo, port or trailing dot; None if there is none.
 
-    IPv6 literals come back without brackets (as urllib gives them); IDN hosts stay as written.
+    Only URLs with an authority have a host: `https://host/...`, `//host/...`, or a scheme-less `host.tld/...`
+    (a dotted name or an IP address). Relative references (`/path`, `./x`, `?q`), schemes without an
+    authority (`mailto:`, `javascript:`, `data:`, `tel:`, `urn:`) and `http:\\evil.com` (browsers read the
+    backslashes as slashes, urllib does not) give None, as does an authority holding a backslash or any
+    control, format or separator character. IPv6 literals come back without brackets (as urllib gives them);
+    IDN hosts stay as written.
     """
     url = url.strip()
-    if not _SCHEME.match(url):
-        url = "//" + url.lstrip("/")  # "en.wikipedia.org/wiki/X" has no scheme but is still a URL
+    scheme = _ANY_SCHEME.match(url)
+    schemeless = False
+    if scheme and not _HOST_PORT.match(url):
+        if not url.startswith("//", scheme.end()):
+            return None
+    elif not url.startswith("//"):
+        if url.startswith(("/", "\\", ".", "?", "#")):
+            return None
+        url, schemeless = "//" + url, True  # "en.wikipedia.org/wiki/X" has no scheme but is still a URL
+    authority = _AUTHORITY.match(url, url.index("//") + 2)[0]
+    if "\\" in authority or not authority.isprintable():
+        return None
     try:
         host = urlsplit(url).hostname
     except ValueError:  # e.g. "http://[::1" (unbalanced IPv6 bracket)
         return None
     host = (host or "").rstrip(".")
-    return host if host and _HOST_OK.match(host) else None
+    if not host or not _HOST_OK.match(host) or (schemeless and "." not in host and not _is_ip(host)):
+        return None
+    return host
 
 
 def url_without_scheme(url: str) -> str:
-    """The URL as written, minus its scheme; whitespace (never valid in a URL) is dropped so the prefix
-    stays on one line."""
-    return _SCHEME.sub("", "".join(url.split()), count=1)
+    """The URL as written, minus its scheme; whitespace (never valid in a URL) and control or format
+    characters are dropped, so the prefix stays on one visible line."""
+    return _SCHEME.sub("", "".join(printable(url).split()), count=1)
+
+
+def printable(value: str) -> str:
+    """`value` without control, format, surrogate and line or paragraph separator characters, none of which
+    belongs in a prefix (a NUL, a bidi override, a raw newline that would break the template's lines)."""
+    if value.isprintable():
+        return value
+    return "".join(c for c in value if unicodedata.category(c) not in _INVISIBLE)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def host_hash(host: str, salt: str) -> str:

@@ -6,7 +6,7 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from ..shards import PrefixTemplate
-from .metadata import UrlMetadata
+from .metadata import UrlMetadata, printable
 from .topic import TopicClassifier
 
 PREFIX_KEY = "meco_prefix"  # Document.metadata key the shard writer reads
@@ -16,7 +16,8 @@ class AttachMetadataPrefix(PipelineStep):
     """Sets `metadata["meco_prefix"]` to the rendered template, "" when the document has no usable metadata.
 
     Stats: `without_metadata.<reason>` (no_url, non_string_url, unparsable_url, topic_below_threshold) for
-    documents left without a prefix, `missing.<kind>` for a kind absent from an otherwise prefixed document.
+    documents left without a prefix, `missing.<kind>` for a kind absent from an otherwise prefixed document,
+    `repaired.metadata_control_characters_removed` for a value (a topic label, say) cleaned of them.
     """
 
     name = "🏷 MeCo metadata prefix"
@@ -37,6 +38,10 @@ class AttachMetadataPrefix(PipelineStep):
                         values["topic"] = label
                     else:
                         reason = reason or "topic_below_threshold"
+                cleaned = {kind: printable(value) for kind, value in values.items()}
+                if cleaned != values:  # the last guard: no NUL or control character ever reaches a prefix
+                    self.stat_update("repaired.metadata_control_characters_removed")
+                    values = {kind: value for kind, value in cleaned.items() if value}
                 prefix = self.template.render(values)
                 doc.metadata[PREFIX_KEY] = prefix
                 if not prefix:

@@ -7,7 +7,8 @@ check each record and count the ones they skip under `skipped.<reason>` in datat
 
 from __future__ import annotations
 
-import io
+import json
+import unicodedata
 from itertools import islice
 
 from datatrove.data import Document, DocumentsPipeline
@@ -15,7 +16,11 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.utils.logging import logger
 
+from .compressed import check, codec_for, read_lines
+
 WARNINGS_PER_REASON = 5  # per task: the first few of each reason are logged, all are counted
+BOM = b"\xef\xbb\xbf"
+JSON_WHITESPACE = b" \t\r\n"  # what JSON allows around a value; bytes.strip() would also take \f and \v
 
 
 class CheckedRecords(BaseDiskReader):
@@ -43,18 +48,10 @@ class CheckedRecords(BaseDiskReader):
             more = " (further ones are counted, not logged)" if seen == WARNINGS_PER_REASON else ""
             logger.warning(f"skipped record {where}: {reason}{': ' + detail if detail else ''}{more}")
 
-    def until_unreadable(self, items, filepath: str):
-        """Yield from `items` until the file turns out damaged (a truncated gzip/zstd stream, a corrupt
-        parquet page): what was read is kept, the rest of the file is counted and logged."""
-        while True:
-            try:
-                item = next(items)
-            except StopIteration:
-                return
-            except (EOFError, OSError, ValueError) as e:  # pyarrow's errors subclass OSError and ValueError
-                self.reject("unreadable_file_rest", filepath, f"{type(e).__name__}: {e}; records read before kept")
-                return
-            yield item
+    def damaged(self, reason: str, filepath: str, detail: str, records: int) -> None:
+        """A damaged part of a file: its records are counted under `skipped.<reason>` and it is always logged."""
+        self.stat_update(f"skipped.{reason}", value=records)
+        logger.warning(f"damaged input {self.data_folder.resolve_paths(filepath)}: {detail}")
 
     def document(self, record, path: str, index: int) -> Document | None:
         where = f"{path}:{index + 1}"
@@ -68,15 +65,18 @@ class CheckedRecords(BaseDiskReader):
         if "\x00" in text:
             text = text.replace("\x00", "")
             self.stat_update("repaired.nul_bytes_removed")
-        if not text.strip():
+        if _is_blank(text):
             return self.reject("empty_text", where)
         if len(text) > self.max_chars:
             return self.reject("too_long", where, f"{len(text):,} characters > --max-doc-chars {self.max_chars:,}")
-        doc_id = record.get(self.id_key)
+        if not _is_encodable(text):  # only the json fallback lets "\ud800" through; no tokenizer takes it
+            text = _without_surrogates(text)
+            self.stat_update("repaired.lone_surrogates_replaced")
+        doc_id, url = record.get(self.id_key), record.get(self.url_key)
         return Document(
             text=text,
-            id=str(doc_id) if doc_id is not None else f"{path}/{index}",
-            metadata={"url": record.get(self.url_key)},
+            id=_without_surrogates(str(doc_id)) if doc_id is not None else f"{path}/{index}",
+            metadata={"url": _without_surrogates(url) if isinstance(url, str) else url},
         )
 
 
@@ -93,20 +93,33 @@ class CheckedJsonlReader(CheckedRecords):
     def read_file(self, filepath: str):
         import orjson
 
-        with self.data_folder.open(filepath, "rb", compression=self.compression) as raw, io.BufferedReader(raw) as f:
-            for index, line in self.until_unreadable(enumerate(f), filepath):
+        codec = codec_for(filepath, self.compression)
+        damage = None
+        if codec is not None:  # a first pass checks every member, so a damaged one never reaches the shards
+            with self.data_folder.open(filepath, "rb") as f:
+                damage = check(f, codec)
+        with self.data_folder.open(filepath, "rb") as f:
+            for index, line in enumerate(read_lines(f, codec, damage)):
                 with self.track_time():
-                    if not line.strip():
+                    line = line.removeprefix(BOM)  # a UTF-8 BOM (usually the file's first bytes) is no JSON
+                    if not line.strip(JSON_WHITESPACE):  # a blank line holds no record; a form feed is not blank
                         continue
                     try:
                         record = orjson.loads(line)
                     except orjson.JSONDecodeError as e:
-                        reason = "invalid_utf8" if not _is_utf8(line) else "malformed_json"
-                        self.reject(reason, f"{filepath}:{index + 1}", str(e))
-                        continue
+                        record = _loads_leniently(line)
+                        if record is None:
+                            reason = "invalid_utf8" if not _is_utf8(line) else "malformed_json"
+                            self.reject(reason, f"{filepath}:{index + 1}", str(e))
+                            continue
                     document = self.document(record, filepath, index)
                 if document is not None:
                     yield document
+        if damage is not None:
+            reason, records = (
+                ("corrupt_member", damage.lines) if damage.kind == "corrupt" else ("unreadable_file_rest", 1)
+            )
+            self.damaged(reason, filepath, damage.describe(codec), records)
 
 
 class CheckedParquetReader(CheckedRecords):
@@ -122,7 +135,8 @@ class CheckedParquetReader(CheckedRecords):
     def read_file(self, filepath: str):
         import pyarrow.parquet as pq
 
-        with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f) as pqf:
+        # page checksums, where the writer stored them, catch flipped bits that would otherwise decode as text
+        with self.data_folder.open(filepath, "rb") as f, pq.ParquetFile(f, page_checksum_verification=True) as pqf:
             present = set(pqf.schema_arrow.names)
             if self.text_key not in present:
                 raise ValueError(
@@ -130,13 +144,23 @@ class CheckedParquetReader(CheckedRecords):
                 )
             columns = [c for c in (self.text_key, self.url_key, self.id_key) if c in present]
             index = 0
-            for batch in self.until_unreadable(pqf.iter_batches(batch_size=self.batch_size, columns=columns), filepath):
-                with self.track_time("batch"):
-                    documents = [
-                        self.document(record, filepath, index + i) for i, record in enumerate(batch.to_pylist())
-                    ]
-                index += batch.num_rows
-                yield from (d for d in documents if d is not None)
+            for group in range(pqf.num_row_groups):
+                rows, read = pqf.metadata.row_group(group).num_rows, 0
+                try:
+                    for batch in pqf.iter_batches(batch_size=self.batch_size, row_groups=[group], columns=columns):
+                        with self.track_time("batch"):
+                            records = batch.to_pylist()
+                            documents = [self.document(r, filepath, index + read + i) for i, r in enumerate(records)]
+                        read += batch.num_rows
+                        yield from (d for d in documents if d is not None)
+                except (OSError, ValueError) as e:  # pyarrow's errors subclass these; the next group may be fine
+                    detail = f"row group {group}: {type(e).__name__}: {e}; its {rows - read:,} unread rows skipped"
+                    self.damaged("unreadable_row_group", filepath, detail, rows - read)
+                else:
+                    if read < rows:  # a flipped bit in a page header can end a column early without an error
+                        detail = f"row group {group}: {read:,} rows read of the {rows:,} its metadata lists"
+                        self.damaged("unreadable_row_group", filepath, detail, rows - read)
+                index += rows
 
 
 class DocumentLimit(PipelineStep):
@@ -152,6 +176,34 @@ class DocumentLimit(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         yield from islice(data, self.limit)
+
+
+def _loads_leniently(line: bytes):
+    """The record as Python's json reads it, or None. orjson refuses numbers beyond 64-bit integers and doubles
+    (1e400) and lone surrogate escapes, which may sit in fields meco never reads; the record is still good."""
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+
+
+def _is_blank(text: str) -> bool:
+    """Nothing but whitespace and invisible format characters (BOM, zero-width space and joiners, ...).
+    Stops at the first visible character, so a long text costs nothing."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _without_surrogates(text: str) -> str:
+    """Lone surrogates (which no UTF-8 text holds) as U+FFFD."""
+    return text if _is_encodable(text) else "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def _is_utf8(data: bytes) -> bool:

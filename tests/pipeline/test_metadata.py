@@ -22,6 +22,28 @@ from meco.shards import MetadataError, PrefixTemplate, default_template
         ("not a url at all", None),
         ("https:///path-only", None),
         ("", None),
+        # a host only from a URL that has one
+        ("/relative/path", None),
+        ("./page.html", None),
+        ("?q=1", None),
+        ("relative/path/page.html", None),
+        ("javascript:alert(1)", None),
+        ("mailto:someone@example.com", None),
+        ("data:text/html,<b>example.com</b>", None),
+        ("tel:+1-555-0100", None),
+        ("urn:isbn:0451450523", None),
+        ("http:\\\\evil.com", None),
+        ("http:/evil.com", None),
+        ("http://evil.com\\@good.com", None),
+        ("example.com:8080/x", "example.com"),
+        ("http://localhost:8000/", "localhost"),
+        ("192.168.0.1/admin", "192.168.0.1"),
+        # no control, format or separator character in a host
+        ("http://ex\x00ample.com/", None),
+        ("http://ex\tample.com/", None),
+        ("http://ex\u200bample.com/", None),
+        ("http://ex\u202eample.com/", None),
+        ("http://ex\ud800ample.com/", None),
     ],
 )
 def test_parse_host(url, host):
@@ -48,7 +70,15 @@ def test_domain_of_an_ip_host_is_the_host_and_it_has_no_suffix():
 
 
 @pytest.mark.parametrize(
-    "url, reason", [(None, "no_url"), ("  ", "no_url"), (42, "non_string_url"), ("http://", "unparsable_url")]
+    "url, reason",
+    [
+        (None, "no_url"),
+        ("  ", "no_url"),
+        (42, "non_string_url"),
+        ("http://", "unparsable_url"),
+        ("mailto:x@example.com", "unparsable_url"),
+        ("/relative/path", "unparsable_url"),
+    ],
 )
 def test_missing_metadata_reasons(url, reason):
     assert UrlMetadata(["host"]).extract(url) == ({}, reason)
@@ -79,3 +109,24 @@ def test_template_must_only_name_chosen_kinds():
         PrefixTemplate("URL: {host}\nTopic: {topic}\n\n").check(["host"])
     with pytest.raises(MetadataError, match="no metadata field"):
         PrefixTemplate("just text\n\n").check(["host"])
+
+
+def test_no_control_character_reaches_a_url_value():
+    values, _ = UrlMetadata(["url"]).extract("https://example.com/a\x00b\x1fc\u2028d\u202ee\tf g")
+    assert values == {"url": "example.com/abcdefg"}
+
+
+def test_no_control_character_reaches_a_prefix_from_any_kind():
+    from datatrove.data import Document
+
+    from meco.pipeline.prefix import PREFIX_KEY, AttachMetadataPrefix
+
+    class Labels:  # a topic model whose label carries control characters (fastText labels are arbitrary bytes)
+        def topic(self, text):
+            return "Hist\x00ory\n\x85\u2029"
+
+    step = AttachMetadataPrefix(["url", "topic"], "URL: {url}\nTopic: {topic}\n\n", topic=Labels())
+    docs = [Document(text="t", id="0", metadata={"url": "http://ex.com/p\x07"})]
+    (doc,) = step.run(docs)
+    assert doc.metadata[PREFIX_KEY] == "URL: ex.com/p\nTopic: History\n\n"
+    assert step.stats.stats["repaired.metadata_control_characters_removed"].total == 1

@@ -100,4 +100,40 @@ def test_a_damaged_parquet_file_keeps_the_row_groups_before_the_damage(tmp_path)
     (tmp_path / "p.parquet").write_bytes(bytes(data))
     docs, counts = _read(CheckedParquetReader(str(tmp_path), batch_size=100))
     assert [d.text for d in docs] == texts[:200]
-    assert counts["skipped.unreadable_file_rest"] == 1
+    assert counts["skipped.unreadable_row_group"] == 100  # its rows, not "1"
+
+
+def test_every_line_is_a_document_or_counted(tmp_path):
+    """Lines `line.strip()` used to drop unseen, records orjson refuses for a field meco never reads, and texts
+    that only look non-empty."""
+    lines = [
+        b'\xef\xbb\xbf{"text": "after a BOM", "url": "https://a.org"}',  # a UTF-8 BOM opens the file
+        b"\x0c\x0c",  # form feeds: not JSON, counted
+        b"\x0b",
+        b"   \t",  # JSON whitespace only: a blank line, no record
+        b'{"text": "big int", "n": 123456789012345678901234567890123}',
+        b'{"text": "beyond double", "x": 1e400, "y": -1e999}',
+        b'{"text": "not a number", "x": NaN}',
+        b'{"text": "lone \\ud800 surrogate", "url": "https://x\\udc00.org", "id": "id\\udfff"}',
+        b'{"text": "\\ufeff"}',
+        b'{"text": "\\u200b\\u200c\\u200d\\u2060 \\n\\ufeff"}',
+        b'{"text": "\\u200bzero width then text"}',
+    ]
+    (tmp_path / "in.jsonl").write_bytes(b"\r\n".join(lines) + b"\r\n")
+    docs, counts = _read(CheckedJsonlReader(str(tmp_path)))
+    assert [d.text for d in docs] == [
+        "after a BOM",
+        "big int",
+        "beyond double",
+        "not a number",
+        "lone \ufffd surrogate",
+        "\u200bzero width then text",
+    ]
+    assert docs[0].metadata["url"] == "https://a.org"
+    assert (docs[4].metadata["url"], docs[4].id) == ("https://x\ufffd.org", "id\ufffd")
+    assert {k: v for k, v in counts.items() if k.startswith(("skipped", "repaired"))} == {
+        "skipped.malformed_json": 2,
+        "skipped.empty_text": 2,
+        "repaired.lone_surrogates_replaced": 1,
+    }
+    assert len(docs) + 2 + 2 == len(lines) - 1  # every line but the blank one
