@@ -1,10 +1,12 @@
 """Benchmark `meco prepare` against datatrove's DocumentTokenizer and the raw fast tokenizer, side by side.
 
-    python bench/prepare_throughput.py [--copies 24] [--rounds 3] [--workers 2] [--shared ../shared/data]
+    python bench/prepare_throughput.py [--copies 40] [--scale 4] [--rounds 3] [--workers 2] [--shared ../shared/data]
 
 Input: the real shared samples repeated `--copies` times as jsonl.zst files. Every copy after the first
 spells its words of 7 or more letters with its own permutation of the alphabet, so each copy brings new
-words the way new input does, instead of meeting a warm tokenizer cache (short, frequent words stay).
+words the way new input does, instead of meeting a warm tokenizer cache (short, frequent words stay). At 40
+copies each of 2 workers gets about 100 M characters, enough to fill gigatoken's 128 MiB cache budget once, so
+that the memory check compares full caches: a smaller input shows a worker whose cache is still filling.
 Tokenizer: the default cl100k_base as a tokenizer.json. Each round runs, in an order rotated per round:
   (a) the raw fast tokenizer (gigatoken, as meco builds it) on the same texts in memory, all cores;
   (b) datatrove `DocumentTokenizer` writing the two variants: prefixed text with `no_loss_ranges`, then plain;
@@ -176,7 +178,7 @@ def spread(values: list[float], fmt: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--copies", type=int, default=24, help="copies of the samples in the 1x input")
+    parser.add_argument("--copies", type=int, default=40, help="copies of the samples in the 1x input")
     parser.add_argument("--scale", type=int, default=4, help="the memory check's larger input, in times 1x")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)

@@ -2,9 +2,11 @@
 
 gigatoken (Rust; exact against tiktoken and Hugging Face `tokenizers` on ordinary text) reaches its speed by
 caching the ids of every distinct pre-token it has seen. In the published 0.10.0 release that cache never
-shrinks: on a stream of new words it grows by several bytes per byte of text (a user reports it filling a
-1 TB server). An encoder here is therefore rebuilt after every `REBUILD_EVERY_CHARS` characters of text,
-which bounds the cache at what that much text fills and costs a reload and a cold cache per rebuild.
+shrinks: on a stream of new words it grows by about two bytes per character of text, on words that are all
+new by eight (a user reports it filling a 1 TB server). An encoder here is therefore rebuilt once this
+process's resident memory has grown by `CACHE_BUDGET` since it was built (read from /proc; where there is no
+/proc, every `REBUILD_EVERY_CHARS` characters). A rebuild costs a reload (0.1 s for cl100k_base from its rank
+file, 0.3 s from a tokenizer.json) and a cold cache, and happens only as often as the text fills the budget.
 
 The engine is built without special tokens: a literal "<|endoftext|>" or "</s>" in a document stays text,
 as it does in meco's reference tokenizers (tiktoken's `encode_ordinary`, `tokenizers` with
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,27 +29,27 @@ if TYPE_CHECKING:
 
     from .tokenizer import TiktokenBPE
 
-# 64 Mi characters per encoder: on text made only of new words the cache then peaks near 0.5 GB (what the
-# unofficial `gigatoken-cachefix` fork budgets by default); on web text it stays far below that.
-REBUILD_EVERY_CHARS = 1 << 26
+CACHE_BUDGET = 128 << 20  # bytes of resident memory an encoder may add before it is rebuilt
+MIN_CHARS_PER_BUILD = 1 << 23  # so that memory grown for other reasons cannot make rebuilds dominate
+REBUILD_EVERY_CHARS = 1 << 26  # without /proc: 64 Mi characters, at most 0.5 GB of cache on all-new words
 
 # gigatoken's pre-tokenizer for each tiktoken encoding (its split regex lives in code, not in the rank file)
 TIKTOKEN_SCHEMES = {"cl100k_base": "gpt4", "o200k_base": "o200k", "r50k_base": "gpt2", "gpt2": "gpt2"}
 
 
 class FastEncoder:
-    """A gigatoken tokenizer built on first use and rebuilt every `rebuild_every_chars` characters of text.
+    """A gigatoken tokenizer built on first use and rebuilt when its cache has filled `cache_budget` bytes.
 
     `build` returns a fresh `gigatoken.Tokenizer`; when it raises (gigatoken missing, or unable to run this
     tokenizer: an unknown split regex, a SentencePiece model), the encoder is unavailable and says why.
     """
 
-    def __init__(self, build: Callable[[], object], rebuild_every_chars: int = REBUILD_EVERY_CHARS):
-        self._build, self.rebuild_every_chars = build, rebuild_every_chars
+    def __init__(self, build: Callable[[], object], cache_budget: int = CACHE_BUDGET):
+        self._build, self.cache_budget = build, cache_budget
+        self.min_chars_per_build, self.rebuild_every_chars = MIN_CHARS_PER_BUILD, REBUILD_EVERY_CHARS
         self._tokenizer = None
         self._unavailable: str | None = None
-        self.chars_since_build = 0
-        self.builds = 0
+        self.chars_since_build = self.resident_at_build = self.builds = 0
 
     def unavailable(self) -> str | None:
         """Why gigatoken cannot run this tokenizer, or None when it can (building it if not built yet)."""
@@ -61,20 +64,37 @@ class FastEncoder:
         except Exception as e:  # ImportError, or gigatoken's RuntimeError/ValueError for what it cannot run
             self._unavailable = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             return
-        self.chars_since_build = 0
+        self.chars_since_build, self.resident_at_build = 0, resident_bytes() or 0
         self.builds += 1
+
+    def _cache_full(self) -> bool:
+        if self.chars_since_build < self.min_chars_per_build:
+            return False
+        resident = resident_bytes()
+        if resident is None:
+            return self.chars_since_build >= self.rebuild_every_chars
+        return resident - self.resident_at_build > self.cache_budget
 
     def encode_flat(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The ids of all `texts` back to back (uint32) and the number of ids of each (int64)."""
         import awkward as ak
 
-        if self._tokenizer is None or self.chars_since_build >= self.rebuild_every_chars:
+        if self._tokenizer is None or self._cache_full():
             self._rebuild()
         if self._unavailable is not None:
             raise RuntimeError(f"gigatoken is unavailable: {self._unavailable}")
         ids = self._tokenizer.encode_batch(texts)
         self.chars_since_build += sum(map(len, texts))
         return ak.to_numpy(ak.flatten(ids)), ak.to_numpy(ak.num(ids))
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory now (Linux), None where /proc is not there."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return None
 
 
 def version() -> str:

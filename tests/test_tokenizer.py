@@ -184,15 +184,27 @@ def test_text_gigatoken_refuses_goes_to_the_reference(tokenizer):
     assert [a.tolist() for a in tokenizer.encode_flat(["a\ud800b", ""])] == [[64, 5809, 65], [3, 0]]
 
 
-def test_the_encoder_is_rebuilt_every_so_many_characters_and_lets_the_old_cache_go(tokenizer):
+def test_the_encoder_is_rebuilt_once_its_cache_fills_the_budget_and_lets_the_old_one_go(tokenizer, monkeypatch):
     """gigatoken 0.10.0 caches every new word for good; rebuilding is what bounds it (the benchmark shows the
     resident memory of a worker flat from 1x to 4x the input)."""
+    from meco import fast_tokenizer
+
     rnd = random.Random(0)
     texts = [" ".join("".join(rnd.choices(string.ascii_lowercase, k=8)) for _ in range(50)) for _ in range(40)]
+    chars = sum(map(len, texts))
     tok = load_tokenizer()
-    tok.fast.rebuild_every_chars = sum(map(len, texts)) * 2
+    fast = tok.fast
+    fast.min_chars_per_build = chars  # at most one rebuild per call here
     expected = [a.tolist() for a in tok.encode_flat(texts)]
-    built = weakref.ref(tok.fast._tokenizer)
-    assert [a.tolist() for a in tok.encode_flat(texts)] == expected and built() is not None and tok.fast.builds == 1
-    assert [a.tolist() for a in tok.encode_flat(texts)] == expected and built() is None and tok.fast.builds == 2
-    assert tok.fast.chars_since_build == sum(map(len, texts))
+    built = weakref.ref(fast._tokenizer)
+    fast.cache_budget = 1 << 40  # not full: the same encoder and its cache
+    assert [a.tolist() for a in tok.encode_flat(texts)] == expected and built() is fast._tokenizer
+    fast.cache_budget = 0  # full: a new encoder, the old one (and its cache) let go
+    assert [a.tolist() for a in tok.encode_flat(texts)] == expected and built() is None and fast.builds == 2
+    assert fast.chars_since_build == chars and fast.resident_at_build > 0
+    monkeypatch.setattr(fast_tokenizer, "resident_bytes", lambda: None)  # no /proc: every so many characters
+    fast.rebuild_every_chars = 2 * chars
+    tok.encode_flat(texts)
+    assert fast.builds == 2
+    tok.encode_flat(texts)
+    assert fast.builds == 3

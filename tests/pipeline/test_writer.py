@@ -76,10 +76,10 @@ def test_a_task_stops_naming_the_first_document_gigatoken_gets_wrong_and_commits
     bpe = tokenizer.bpe
     wrong = fast_tokenizer.for_tokenizers(tiktoken_to_huggingface(TiktokenBPE(bpe.mergeable_ranks, {}, gpt2)))
     monkeypatch.setattr(writer, "load_tokenizer", lambda spec: dataclasses.replace(tokenizer, fast=wrong))
-    docs = [Document(text="plain words", id=f"doc-{i}") for i in range(40)]
-    docs[20].text = "I DON'T KNOW"  # in the second batch: the first one went to *.partial files
-    step = MecoShardWriter(str(tmp_path / "out"), "cl100k_base", batch_size=16)
-    with pytest.raises(TokenizerMismatch, match=r"^document 'doc-20': gigatoken 0.10.0 and tiktoken give different"):
+    docs = [Document(text="plain words", id=f"doc-{i}") for i in range(20)]
+    docs[12].text = "I DON'T KNOW"  # in the second batch: the first one went to *.partial files
+    step = MecoShardWriter(str(tmp_path / "out"), "cl100k_base", batch_size=8)
+    with pytest.raises(TokenizerMismatch, match=r"^document 'doc-12': gigatoken 0.10.0 and tiktoken give different"):
         list(step.run(iter(docs)))
     assert not list((tmp_path / "out").rglob("*.ds")) and list((tmp_path / "out").rglob("*.ds.partial"))
 
@@ -106,4 +106,4 @@ def test_gigatoken_and_the_reference_write_byte_identical_shards(
         assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
     stats = json.loads((tmp_path / "fast" / "logs" / "tokenize" / "stats.json").read_text())
     checked = next(s for s in stats if s["name"].endswith("MeCo shards"))["stats"]["checked_against_reference"]
-    assert checked["total"] == 2 * 32  # tasks of under 1000 documents: their first 32
+    assert checked["total"] == 2 * 16  # tasks of under 2000 documents: their first 16
