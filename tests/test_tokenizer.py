@@ -196,12 +196,14 @@ def test_the_encoder_is_rebuilt_once_its_cache_fills_the_budget_and_lets_the_old
     fast = tok.fast
     fast.min_chars_per_build = chars  # at most one rebuild per call here
     expected = [a.tolist() for a in tok.encode_flat(texts)]
+    assert fast.resident_at_build > 0 and fast.builds == 1  # read from /proc when built
     built = weakref.ref(fast._tokenizer)
-    fast.cache_budget = 1 << 40  # not full: the same encoder and its cache
+    grown = fast.resident_at_build + fast.cache_budget  # the process has grown by the budget: not over it yet
+    monkeypatch.setattr(fast_tokenizer, "resident_bytes", lambda: grown)
     assert [a.tolist() for a in tok.encode_flat(texts)] == expected and built() is fast._tokenizer
-    fast.cache_budget = 0  # full: a new encoder, the old one (and its cache) let go
+    grown += 1  # over: a new encoder, the old one (and its cache) let go
     assert [a.tolist() for a in tok.encode_flat(texts)] == expected and built() is None and fast.builds == 2
-    assert fast.chars_since_build == chars and fast.resident_at_build > 0
+    assert fast.chars_since_build == chars and fast.resident_at_build == grown
     monkeypatch.setattr(fast_tokenizer, "resident_bytes", lambda: None)  # no /proc: every so many characters
     fast.rebuild_every_chars = 2 * chars
     tok.encode_flat(texts)
