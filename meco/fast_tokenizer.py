@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .tokenizer import TiktokenBPE
 
 CACHE_BUDGET = 128 << 20  # bytes of resident memory an encoder may add before it is rebuilt
-MIN_CHARS_PER_BUILD = 1 << 23  # so that memory grown for other reasons cannot make rebuilds dominate
+MIN_CHARS_PER_BUILD = 1 << 23  # text between rebuilds at least, whatever else grows the process
 REBUILD_EVERY_CHARS = 1 << 26  # without /proc: 64 Mi characters, at most 0.5 GB of cache on all-new words
 
 # gigatoken's pre-tokenizer for each tiktoken encoding (its split regex lives in code, not in the rank file)
