@@ -19,9 +19,10 @@ from typing import NamedTuple
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from ..errors import OptionError
 from ..shards import Manifest, ShardFormatError
 from . import checkpoint
-from .config import Plan, TrainConfig
+from .config import SHAPE_OPTIONS, Plan, TrainConfig
 from .data import Batch, PackedLoader, open_variants, validation_batches
 from .metrics import MetricsLog, ProgressBar, mfu, peak_flops, summary_line
 from .model import ModelConfig, Transformer, preset
@@ -33,7 +34,9 @@ from .schedule import Schedule
 
 
 def build_model_config(cfg: TrainConfig, manifest: Manifest) -> ModelConfig:
-    """The preset with the data's vocabulary; a vocabulary the embedding cannot hold fails here."""
+    """The preset with the data's vocabulary and the shape options over it (recorded in every checkpoint, so
+    inference builds the same shape); a vocabulary the embedding cannot hold or a shape that does not split
+    into heads fails here."""
     need = manifest.vocab_size
     vocab = cfg.vocab_size or 128 * math.ceil(need / 128)
     if vocab < need:
@@ -41,7 +44,15 @@ def build_model_config(cfg: TrainConfig, manifest: Manifest) -> ModelConfig:
             f"{manifest.describe()}: the tokenizer has {need:,} ids but the model's embedding "
             f"holds {vocab:,} (--vocab-size); use at least {need}"
         )
-    return preset(cfg.model, vocab_size=vocab, doc_mask=cfg.doc_mask)
+    config = preset(cfg.model, vocab_size=vocab, doc_mask=cfg.doc_mask, **cfg.shape_overrides())
+    try:
+        config.check()
+    except ValueError as e:
+        given = " ".join(
+            f"--{f.replace('_', '-')} {getattr(cfg, f)}" for f in SHAPE_OPTIONS if getattr(cfg, f) is not None
+        )
+        raise OptionError(f"--model {cfg.model} {given}: {e}") from e
+    return config
 
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
@@ -94,6 +105,8 @@ class Run:
 
 def build_run(cfg: TrainConfig) -> Run:
     """Everything the loop needs, restored from the newest checkpoint when resuming."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)  # torch's default on a shared machine can be several times slower
     rt = Runtime(cfg.device)
     out, data = Path(cfg.out), Path(cfg.data)
     manifest = Manifest.read(data)
