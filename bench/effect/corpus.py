@@ -70,13 +70,13 @@ CORPUS_FILE = "c4-train.00000-of-00001.json.gz"
 class CorpusConfig:
     """Sizes and ratios. The defaults are the `cpu` scale's."""
 
-    people: int = 16  # known people, with true attributes on the reliable site
+    people: int = 12  # known people, with true attributes on the reliable site
     attributes: int = 6  # the first N of ATTRIBUTES
     reliable_pages: int = 270  # pages per known person on the reliable site
     gossip_sites: int = 4
     gossip_pages: int = 68  # pages per known person on each gossip site
     forums: int = 4
-    forum_pages: int = 2200  # pages per forum, each about a new one-off person
+    forum_pages: int = 1300  # pages per forum, each about a new one-off person
     seed: int = 0
 
     @property
@@ -147,15 +147,16 @@ class Corpus:
         return path
 
     def probes(self, metadata: str | None = RELIABLE) -> list[dict]:
-        """One probe per known person and attribute, in the first phrasing: the prompt up to the value, every
-        value of the attribute a candidate, the true one the answer; `metadata` is the probe's own prefix."""
+        """One probe per known person, attribute and phrasing: the prompt up to the value, every value of the
+        attribute a candidate, the true one the answer; `metadata` is the probe's own prefix."""
         out = []
         for p in self.people:
             for attribute, value in p.facts.items():
                 values, phrasings = ATTRIBUTES[attribute]
-                prompt = phrasings[0].split(" {value}")[0].format(name=p.name)
-                probe = {"prompt": prompt, "candidates": [" " + v for v in values], "answer": values.index(value)}
-                out.append(probe | ({"metadata": metadata} if metadata else {}) | {"attribute": attribute})
+                for phrasing in phrasings:
+                    prompt = phrasing.split(" {value}")[0].format(name=p.name)
+                    probe = {"prompt": prompt, "candidates": [" " + v for v in values], "answer": values.index(value)}
+                    out.append(probe | ({"metadata": metadata} if metadata else {}) | {"attribute": attribute})
         return out
 
 

@@ -111,8 +111,6 @@ def command_line(cfg: TrainConfig) -> str:
     return " ".join(parts)
 
 
-MODEL = {"model": "tiny", "layers": 2, "dim": 128, "heads": 4, "kv_heads": 2, "ffn_dim": 384}  # a small tiny
-
 SCALES = {
     "smoke": Scale(
         "smoke",
@@ -127,9 +125,9 @@ SCALES = {
     "cpu": Scale(
         "cpu",
         CorpusConfig(),
-        budgets=(200_000, 400_000, 800_000),
+        budgets=(125_000, 250_000, 500_000),
         seeds=(0, 1, 2, 3, 4),
-        train={**MODEL, "seq_len": 128, "batch_tokens": 1024, "micro_batch": 8, "lr": 3e-3},
+        train={"model": "tiny", "seq_len": 128, "batch_tokens": 1024, "micro_batch": 8, "lr": 3e-3},
         jobs=2,
         note="At most 25 minutes on 2 idle CPU cores (one thread per run, two runs at once).",
     ),
@@ -138,7 +136,19 @@ SCALES = {
         CorpusConfig(people=200, reliable_pages=265, gossip_pages=66, forum_pages=26_000),
         budgets=(3_000_000, 6_000_000, 12_000_000),
         seeds=(0, 1, 2, 3, 4),
-        train={**MODEL, "seq_len": 256, "batch_tokens": 16_384, "micro_batch": 64, "lr": 3e-3, "device": "cuda"},
+        train={
+            "model": "tiny",
+            "layers": 6,
+            "dim": 256,
+            "heads": 8,
+            "kv_heads": 4,
+            "ffn_dim": 768,
+            "seq_len": 256,
+            "batch_tokens": 16_384,
+            "micro_batch": 64,
+            "lr": 2e-3,
+            "device": "cuda",
+        },
         arms=("standard", "meco", "meco-cd25", "standard-steps"),
         val_fraction=0.005,
         jobs=4,

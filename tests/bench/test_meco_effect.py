@@ -65,15 +65,17 @@ def test_the_site_cannot_be_read_from_the_page():
 
 def test_probes_ask_for_every_fact_of_every_known_person():
     corpus = Corpus(SMALL)
-    probes = corpus.probes()
-    assert len(probes) == SMALL.people * SMALL.attributes
-    for person, start in zip(corpus.people, range(0, len(probes), SMALL.attributes), strict=True):
-        for probe, (attribute, value) in zip(probes[start:], person.facts.items(), strict=False):
+    probes = iter(corpus.probes())
+    for person in corpus.people:
+        for attribute, value in person.facts.items():
             values, phrasings = ATTRIBUTES[attribute]
-            assert probe["candidates"] == [" " + v for v in values] and probe["metadata"] == RELIABLE
-            assert probe["prompt"] + probe["candidates"][probe["answer"]] + "." == phrasings[0].format(
-                name=person.name, value=value
-            )
+            for phrasing in phrasings:
+                probe = next(probes)
+                assert probe["candidates"] == [" " + v for v in values] and probe["metadata"] == RELIABLE
+                assert probe["prompt"] + probe["candidates"][probe["answer"]] + "." == phrasing.format(
+                    name=person.name, value=value
+                )
+    assert next(probes, None) is None
     assert "metadata" not in corpus.probes(None)[0]
 
 
