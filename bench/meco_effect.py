@@ -115,7 +115,7 @@ def main() -> None:
     jobs = args.jobs or scale.jobs
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    started, stamp, where = time.time(), time.strftime("%Y-%m-%d %H:%M"), machine()
+    started, stamp, where, head = time.time(), time.strftime("%Y-%m-%d %H:%M"), machine(), commit()
     corpus, data = prepare_data(scale, out)
     probes = out / "probes.jsonl"
     probes.write_text("".join(json.dumps(p) + "\n" for p in corpus.probes(RELIABLE)))
@@ -147,7 +147,7 @@ def main() -> None:
     everything = {
         "scale": scale.name,
         "note": scale.note,
-        "commit": commit(),
+        "commit": head,
         "machine": where,
         "started": stamp,
         "wall_s": time.time() - started,

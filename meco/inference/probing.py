@@ -99,7 +99,7 @@ def probe_conditions(loaded: Loaded, probe: Probe, chosen: list[str] | None) -> 
 def score(loaded: Loaded, probe: Probe, chosen: list[str] | None) -> dict[str, list[tuple[float, int]]]:
     """(summed log-probability, tokens) of every candidate after the context of every condition, in one forward."""
     contexts = probe_conditions(loaded, probe, chosen)
-    candidates = [loaded.tokenizer.encode_batch([c])[0] for c in probe.candidates]
+    candidates = loaded.tokenizer.encode_batch(list(probe.candidates))  # each on its own
     tokens, masks = {}, {}
     for condition, context in contexts.items():
         for k, ids in enumerate(candidates):
