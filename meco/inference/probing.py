@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .conditioning import prefix_ids
-from .evaluation import token_losses
 from .loading import InferenceError, Loaded
+
+LOGITS_BUDGET = 1 << 25  # logits computed in one forward (sequences x width x vocabulary): 128 MiB of float32
 
 
 @dataclass(frozen=True)
@@ -96,18 +98,49 @@ def probe_conditions(loaded: Loaded, probe: Probe, chosen: list[str] | None) -> 
     return contexts
 
 
-def score(loaded: Loaded, probe: Probe, chosen: list[str] | None) -> dict[str, list[tuple[float, int]]]:
-    """(summed log-probability, tokens) of every candidate after the context of every condition, in one forward."""
-    contexts = probe_conditions(loaded, probe, chosen)
-    candidates = loaded.tokenizer.encode_batch(list(probe.candidates))  # each on its own
-    tokens, masks = {}, {}
-    for condition, context in contexts.items():
-        for k, ids in enumerate(candidates):
-            tokens[condition, k] = np.array(context + ids, np.int64)
-            masks[condition, k] = np.concatenate([np.zeros(len(context), bool), np.ones(len(ids), bool)])
-    loaded.model.extend_positions(max(len(t) for t in tokens.values()))
-    losses = token_losses(loaded.model, tokens, masks)
-    return {c: [(-losses[c, k][0], losses[c, k][1]) for k in range(len(candidates))] for c in contexts}
+def score(loaded: Loaded, probes: list[Probe], chosen: list[str] | None) -> list[dict[str, list[tuple[float, int]]]]:
+    """Per probe and condition, (summed log-probability, tokens) of every candidate after its context.
+
+    The model reads context + candidate[:-1] and the candidate's tokens are looked up at the positions that
+    predict them; candidates whose inputs coincide (every single-token candidate of a context) share one row.
+    Rows run many at a time, as long as their logits stay within LOGITS_BUDGET."""
+    rows: dict[tuple[int, ...], int] = {}
+    reads = []  # (probe, condition, candidate, row, first predicting position, candidate ids)
+    for i, p in enumerate(probes):
+        candidates = loaded.tokenizer.encode_batch(list(p.candidates))  # each on its own
+        for condition, context in probe_conditions(loaded, p, chosen).items():
+            for k, ids in enumerate(candidates):
+                row = rows.setdefault(tuple(context + ids[:-1]), len(rows))
+                reads.append((i, condition, k, row, len(context) - 1, ids))
+    inputs = list(rows)
+    loaded.model.extend_positions(max(map(len, inputs)))
+    logprobs = row_logprobs(loaded.model, inputs, loaded.config.vocab_size)
+    scores = [{} for _ in probes]
+    for i, condition, k, row, start, ids in reads:
+        lp = logprobs[row]
+        total = float(sum(lp[start + j, t] for j, t in enumerate(ids)))
+        scores[i].setdefault(condition, [None] * len(probes[i].candidates))[k] = (total, len(ids))
+    return scores
+
+
+@torch.no_grad()
+def row_logprobs(model, inputs: list[tuple[int, ...]], vocab: int) -> list[torch.Tensor]:
+    """Next-token log-probabilities (float64, (len, vocab)) of every input row, right-padded into batches."""
+    out, start = [], 0
+    while start < len(inputs):
+        end, width = start, 0
+        while end < len(inputs) and (
+            end == start or (end + 1 - start) * max(width, len(inputs[end])) * vocab <= LOGITS_BUDGET
+        ):
+            width = max(width, len(inputs[end]))
+            end += 1
+        batch = torch.zeros(end - start, width, dtype=torch.long)
+        for r, ids in enumerate(inputs[start:end]):
+            batch[r, : len(ids)] = torch.tensor(ids)
+        logp = torch.log_softmax(model(batch).double(), -1)
+        out += [logp[r, : len(ids)] for r, ids in enumerate(inputs[start:end])]
+        start = end
+    return out
 
 
 def score_probes(loaded: Loaded, probes: list[Probe], metadata: list[str] | None = None, source: str = "") -> dict:
@@ -116,8 +149,7 @@ def score_probes(loaded: Loaded, probes: list[Probe], metadata: list[str] | None
     every probe's scores."""
     chosen = list(metadata or [])
     results, totals = [], {}
-    for p in probes:
-        scores = score(loaded, p, chosen)
+    for p, scores in zip(probes, score(loaded, probes, chosen), strict=True):
         row = {"prompt": p.prompt, "answer": p.answer, "metadata": list(p.metadata or []), "conditions": {}}
         for condition, pairs in scores.items():
             logprobs = [lp for lp, _ in pairs]

@@ -102,3 +102,17 @@ def test_probe_command_and_its_errors(run, loaded, tmp_path):
     no_prompt = write(tmp_path / "no_prompt.jsonl", [{"prompt": "", "candidates": ["a", "b"], "answer": 0}])
     with pytest.raises(InferenceError, match="an empty prompt leaves nothing before the first candidate token"):
         score_probes(loaded, read_probes(no_prompt))
+
+
+def test_scores_do_not_depend_on_how_rows_are_batched(loaded, tmp_path, monkeypatch):
+    import meco.inference.probing as probing
+
+    probes = read_probes(write(tmp_path / "p.jsonl", [{**p, "metadata": "example.com"} for p in PROBES]))
+    together = score_probes(loaded, probes, ["en.wikipedia.org"])
+    monkeypatch.setattr(probing, "LOGITS_BUDGET", 1)  # one row per forward
+    alone = score_probes(loaded, probes, ["en.wikipedia.org"])
+    for a, b in zip(together["results"], alone["results"], strict=True):
+        for condition in a["conditions"]:
+            assert a["conditions"][condition]["logprobs"] == pytest.approx(
+                b["conditions"][condition]["logprobs"], abs=1e-6
+            )
