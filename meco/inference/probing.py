@@ -27,7 +27,7 @@ import torch
 from .conditioning import prefix_ids
 from .loading import InferenceError, Loaded
 
-LOGITS_BUDGET = 1 << 25  # logits computed in one forward (sequences x width x vocabulary): 128 MiB of float32
+LOGITS_BUDGET = 1 << 24  # logits computed in one forward (rows x width x vocabulary): 64 MiB in float32
 
 
 @dataclass(frozen=True)
@@ -104,29 +104,26 @@ def score(loaded: Loaded, probes: list[Probe], chosen: list[str] | None) -> list
     The model reads context + candidate[:-1] and the candidate's tokens are looked up at the positions that
     predict them; candidates whose inputs coincide (every single-token candidate of a context) share one row.
     Rows run many at a time, as long as their logits stay within LOGITS_BUDGET."""
-    rows: dict[tuple[int, ...], int] = {}
-    reads = []  # (probe, condition, candidate, row, first predicting position, candidate ids)
+    rows: dict[tuple[int, ...], list] = {}  # model input -> (probe, condition, candidate, first position, ids)
     for i, p in enumerate(probes):
         candidates = loaded.tokenizer.encode_batch(list(p.candidates))  # each on its own
         for condition, context in probe_conditions(loaded, p, chosen).items():
             for k, ids in enumerate(candidates):
-                row = rows.setdefault(tuple(context + ids[:-1]), len(rows))
-                reads.append((i, condition, k, row, len(context) - 1, ids))
-    inputs = list(rows)
-    loaded.model.extend_positions(max(map(len, inputs)))
-    logprobs = row_logprobs(loaded.model, inputs, loaded.config.vocab_size)
+                rows.setdefault(tuple(context + ids[:-1]), []).append((i, condition, k, len(context) - 1, ids))
+    loaded.model.extend_positions(max(map(len, rows)))
     scores = [{} for _ in probes]
-    for i, condition, k, row, start, ids in reads:
-        lp = logprobs[row]
-        total = float(sum(lp[start + j, t] for j, t in enumerate(ids)))
-        scores[i].setdefault(condition, [None] * len(probes[i].candidates))[k] = (total, len(ids))
+    for row, logp in row_logprobs(loaded.model, list(rows), loaded.config.vocab_size):
+        for i, condition, k, start, ids in rows[row]:
+            total = float(logp[torch.arange(start, start + len(ids)), torch.tensor(ids)].sum())
+            scores[i].setdefault(condition, [None] * len(probes[i].candidates))[k] = (total, len(ids))
     return scores
 
 
 @torch.no_grad()
-def row_logprobs(model, inputs: list[tuple[int, ...]], vocab: int) -> list[torch.Tensor]:
-    """Next-token log-probabilities (float64, (len, vocab)) of every input row, right-padded into batches."""
-    out, start = [], 0
+def row_logprobs(model, inputs: list[tuple[int, ...]], vocab: int):
+    """Yield (input, next-token log-probabilities (len, vocab) in float64) for every input, the inputs
+    right-padded into batches whose logits stay within LOGITS_BUDGET."""
+    start = 0
     while start < len(inputs):
         end, width = start, 0
         while end < len(inputs) and (
@@ -138,9 +135,8 @@ def row_logprobs(model, inputs: list[tuple[int, ...]], vocab: int) -> list[torch
         for r, ids in enumerate(inputs[start:end]):
             batch[r, : len(ids)] = torch.tensor(ids)
         logp = torch.log_softmax(model(batch).double(), -1)
-        out += [logp[r, : len(ids)] for r, ids in enumerate(inputs[start:end])]
+        yield from ((ids, logp[r, : len(ids)]) for r, ids in enumerate(inputs[start:end]))
         start = end
-    return out
 
 
 def score_probes(loaded: Loaded, probes: list[Probe], metadata: list[str] | None = None, source: str = "") -> dict:
