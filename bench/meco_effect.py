@@ -52,7 +52,7 @@ def prepare_data(scale: Scale, out: Path) -> tuple[Corpus, Path]:
     else:
         source = corpus.write(out / "corpus")
     tokenizer = out / "tokenizer" / "tokenizer.json"
-    if not tokenizer.is_file():
+    if not (tokenizer.parent / "tokenizer_config.json").is_file():  # written last
         train_tokenizer(corpus.pages, tokenizer.parent, scale.vocab_size)
     data = out / "data"
     command = [
