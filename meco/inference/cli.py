@@ -80,10 +80,27 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
     show_default=True,
     help="Tokens per sequence; longer documents are cut (0: the training seq_len).",
 )
+@click.option(
+    "--probe",
+    type=click.Path(dir_okay=False),
+    help="Score the candidates of each JSON line (prompt, candidates, answer, optional metadata) instead.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @reported
-def eval_command(ckpt, data, metadata, split, max_docs, top, context, as_json):
-    """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata."""
+def eval_command(ckpt, data, metadata, split, max_docs, top, context, probe, as_json):
+    """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata.
+    With --probe: the log-probability of given continuations of prompts, and how often the true one wins."""
+    if probe is not None:
+        from .probing import format_probe_report, read_probes, score_probes
+
+        source = click.get_current_context().get_parameter_source
+        for name in ("split", "max_docs", "top", "context"):
+            if source(name) != click.core.ParameterSource.DEFAULT:
+                raise click.UsageError(f"--{name.replace('_', '-')} does not apply to --probe")
+        probes = read_probes(probe)
+        report = score_probes(_load(ckpt, data), probes, list(metadata), probe)
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_probe_report(report))
+        return
     from .evaluation import evaluate, format_report
 
     report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top, context)

@@ -14,6 +14,11 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 @click.option("--data", default=D.data, show_default=True, help="Folder written by `meco prepare`.")
 @click.option("--out", default=D.out, show_default=True, help="Run folder: metrics.jsonl, checkpoints/, summary.json.")
 @click.option("--model", type=click.Choice(MODELS), default=D.model, show_default=True, help="Model preset.")
+@click.option("--layers", type=int, help="Transformer blocks, overriding the preset's.")
+@click.option("--dim", type=int, help="Model width, overriding the preset's.")
+@click.option("--heads", type=int, help="Attention heads, overriding the preset's.")
+@click.option("--kv-heads", type=int, help="Key/value heads (grouped-query attention), overriding the preset's.")
+@click.option("--ffn-dim", type=int, help="SwiGLU hidden width, overriding the preset's.")
 @click.option(
     "--doc-mask/--no-doc-mask",
     default=D.doc_mask,
@@ -133,6 +138,13 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 )
 @click.option("--compile/--no-compile", default=None, help="torch.compile each block. [default: on GPU, off on CPU]")
 @click.option("--device", default=D.device, show_default=True, help="auto, cpu or cuda.")
+@click.option(
+    "--threads",
+    type=int,
+    default=D.threads,
+    show_default=True,
+    help="CPU threads torch uses (0: torch's default, every core; on a shared machine 1 per run is often faster).",
+)
 @click.option("--log-every", type=int, default=D.log_every, show_default=True)
 @reported
 def train_command(**options):

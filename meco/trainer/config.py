@@ -12,6 +12,8 @@ PACKINGS = ("concat", "complete", "repeat-prefix")  # data.PackedLoader's, named
 MODELS = ("debug", "tiny", "150m", "600m", "1.6b", "3b", "8b")  # model.PRESETS, named here so the CLI needs no torch
 PARALLEL = ("auto", "ddp", "fsdp")  # parallel.choose resolves auto by model size
 ACTIVATION_CHECKPOINTING = ("none", "selective", "full")
+# shape options that override the preset: TrainConfig field -> ModelConfig field
+SHAPE_OPTIONS = {"layers": "n_layers", "dim": "dim", "heads": "n_heads", "kv_heads": "n_kv_heads", "ffn_dim": "ffn_dim"}
 
 
 @dataclass(kw_only=True)
@@ -19,6 +21,11 @@ class TrainConfig:
     data: str = "meco-data"
     out: str = "meco-run"
     model: str = "tiny"
+    layers: int | None = None  # shape overrides of the preset (None: the preset's); see SHAPE_OPTIONS
+    dim: int | None = None
+    heads: int | None = None
+    kv_heads: int | None = None
+    ffn_dim: int | None = None
     doc_mask: bool = False  # attention and positions stay inside each packed document
     vocab_size: int = 0  # 0: the manifest's vocabulary rounded up to a multiple of 128
     mode: str = "meco"  # meco: conditioned then cooldown; standard: cooldown (plain documents) throughout
@@ -55,6 +62,7 @@ class TrainConfig:
     ac: str = "none"  # activation checkpointing: selective recomputes every other block, full every block
     compile: bool | None = None  # torch.compile each block; None: on GPU, off on CPU
     device: str = "auto"
+    threads: int = 0  # torch CPU threads (torch.set_num_threads); 0: torch's default
     log_every: int = 10
 
     DEFAULT_TOKENS = 49_152  # tiny on 2 CPU cores with cl100k's 100k vocabulary: about a minute
@@ -86,6 +94,16 @@ class TrainConfig:
             value = getattr(self, option)
             if not (isinstance(value, (int, float)) and ok(value)):  # NaN fails every comparison
                 raise OptionError(f"{_flag(option)} {value}: must be {why}")
+        for option in SHAPE_OPTIONS:
+            value = getattr(self, option)
+            if value is not None and value < 1:
+                raise OptionError(f"{_flag(option)} {value}: must be at least 1")
+        if self.threads < 0:
+            raise OptionError(f"--threads {self.threads}: must be 0 (torch's default) or more")
+
+    def shape_overrides(self) -> dict[str, int]:
+        """The ModelConfig fields the shape options set, over the preset's."""
+        return {field: getattr(self, f) for f, field in SHAPE_OPTIONS.items() if getattr(self, f) is not None}
 
     @property
     def planned_steps(self) -> int:

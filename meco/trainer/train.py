@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import torch
 
-from ..errors import MecoError
+from ..errors import MecoError, OptionError
 from ..shards import MANIFEST, Manifest, ShardFormatError, sha256_file
 from . import checkpoint, memory, parallel
-from .config import Plan, TrainConfig, recorded_switch_step
+from .config import SHAPE_OPTIONS, Plan, TrainConfig, recorded_switch_step
 from .data import IGNORE, Batch, PackedLoader, open_variants, validation_batches
 from .metrics import MetricsLog, ProgressBar, copy_history, mfu, peak_flops, peak_memory, summary_line, write_json
 from .model import ModelConfig, Transformer, preset
@@ -32,7 +32,9 @@ from .schedule import Schedule
 
 
 def build_model_config(cfg: TrainConfig, manifest: Manifest) -> ModelConfig:
-    """The preset with the data's vocabulary; a vocabulary the embedding cannot hold fails here."""
+    """The preset with the data's vocabulary and the shape options over it (recorded in every checkpoint, so
+    inference builds the same shape); a vocabulary the embedding cannot hold or a shape that does not split
+    into heads fails here."""
     need = manifest.vocab_size
     vocab = cfg.vocab_size or 128 * math.ceil(need / 128)
     if vocab < need:
@@ -40,7 +42,15 @@ def build_model_config(cfg: TrainConfig, manifest: Manifest) -> ModelConfig:
             f"{manifest.describe()}: the tokenizer has {need:,} ids but the model's embedding "
             f"holds {vocab:,} (--vocab-size); use at least {need}"
         )
-    return preset(cfg.model, vocab_size=vocab, doc_mask=cfg.doc_mask)
+    config = preset(cfg.model, vocab_size=vocab, doc_mask=cfg.doc_mask, **cfg.shape_overrides())
+    try:
+        config.check()
+    except ValueError as e:
+        given = " ".join(
+            f"--{f.replace('_', '-')} {getattr(cfg, f)}" for f in SHAPE_OPTIONS if getattr(cfg, f) is not None
+        )
+        raise OptionError(f"--model {cfg.model} {given}: {e}") from e
+    return config
 
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
@@ -117,6 +127,8 @@ def build_memory_plan(cfg: TrainConfig, model_config: ModelConfig, strategy: str
 def build_run(cfg: TrainConfig) -> Run:
     """Everything the loop needs, restored from the newest checkpoint when resuming. The memory plan is
     checked before the model is allocated."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)  # torch's default on a shared machine can be several times slower
     out, data = Path(cfg.out), Path(cfg.data)
     manifest = Manifest.read(data)
     data_sha256 = sha256_file(data / MANIFEST)

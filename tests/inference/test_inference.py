@@ -19,19 +19,7 @@ from meco.shards import PrefixTemplate, Shards
 from meco.trainer.checkpoint import CheckpointError
 from meco.trainer.checkpoint import resolve as resolve_checkpoint
 from meco.trainer.model import KVCache
-from tests.inference_helpers import HOSTS, prepare_c4, train_debug
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("inference")
-    data = prepare_c4(root)
-    return data, train_debug(data, root / "run")
-
-
-@pytest.fixture(scope="module")
-def loaded(run):
-    return load(run[1])
+from tests.inference_helpers import HOSTS
 
 
 def test_checkpoint_resolution(run, tmp_path):

@@ -124,3 +124,15 @@ def test_bad_option_values(pristine, tmp_path):
 )
 def test_options_out_of_range_are_refused_naming_the_option(pristine, tmp_path, option, message):
     assert f"Error: {message}" in fails(pristine, tmp_path / "out", option)
+
+
+def test_bad_shape_and_thread_options(pristine, tmp_path):
+    assert "Error: --layers 0: must be at least 1" in fails(pristine, tmp_path / "out", "--layers=0")
+    assert "Error: --kv-heads -1: must be at least 1" in fails(pristine, tmp_path / "out", "--kv-heads=-1")
+    assert "Error: --threads -2: must be 0 (torch's default) or more" in fails(
+        pristine, tmp_path / "out", "--threads=-2"
+    )
+    assert (
+        "Error: --model debug --heads 3: dim 32, n_heads 3, n_kv_heads 2: dim must split into an even head size"
+        in fails(pristine, tmp_path / "out", "--heads=3")
+    )

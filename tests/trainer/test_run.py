@@ -6,10 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import PackedLoader, open_variants, validation_batches
@@ -261,3 +263,24 @@ def test_progress_bar_on_a_terminal_and_a_summary_line(data, tmp_path):
         f"summary: 8 steps, 512 tokens (cooldown from step 6), final loss {summary['final_loss']:.4f}, held-out loss"
         in proc.stdout
     )
+
+
+def test_shape_options_override_the_preset_and_reach_inference(data, tmp_path):
+    from meco.inference.loading import load
+    from meco.trainer.model import PRESETS
+
+    threads = torch.get_num_threads()
+    try:
+        run(data, tmp_path, steps=2, layers=3, dim=48, heads=6, kv_heads=3, ffn_dim=80, threads=1)
+        assert torch.get_num_threads() == 1  # --threads
+    finally:
+        torch.set_num_threads(threads)
+    state = json.loads((tmp_path / "checkpoints" / "step-0000002" / "state.json").read_text())
+    shape = {"n_layers": 3, "dim": 48, "n_heads": 6, "n_kv_heads": 3, "ffn_dim": 80}
+    assert {k: state["model"][k] for k in shape} == shape
+    loaded = load(tmp_path)
+    assert loaded.config == replace(PRESETS["debug"], vocab_size=128, **shape)
+    assert len(loaded.model.layers) == 3 and loaded.model.embed.weight.shape == (128, 48)
+    assert loaded.model.layers[0].attn.wk.weight.shape == (3 * 8, 48)
+    kept = TrainConfig(model="debug", dim=64).shape_overrides()
+    assert kept == {"dim": 64}  # options not given keep the preset's values
