@@ -5,8 +5,8 @@
 Input: the real shared samples repeated `--copies` times as jsonl.zst files. Every copy after the first
 spells its words of 7 or more letters with its own permutation of the alphabet, so each copy brings new
 words the way new input does, instead of meeting a warm tokenizer cache (short, frequent words stay). At 40
-copies each of 2 workers gets about 100 M characters, enough to fill gigatoken's 128 MiB cache budget once, so
-that the memory check compares full caches: a smaller input shows a worker whose cache is still filling.
+copies each of 2 workers gets about 100 M characters, enough to fill meco's 64 MiB budget for gigatoken's
+cache a few times, so that the memory check compares full caches: a small input shows caches still filling.
 Tokenizer: the default cl100k_base as a tokenizer.json. Each round runs, in an order rotated per round:
   (a) the raw fast tokenizer (gigatoken, as meco builds it) on the same texts in memory, all cores;
   (b) datatrove `DocumentTokenizer` writing the two variants: prefixed text with `no_loss_ranges`, then plain;
