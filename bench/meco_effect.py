@@ -108,6 +108,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, help="runs at once (default: the scale's)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per run (0: torch's default)")
     parser.add_argument("--seeds", type=int, help="use only the first N of the scale's seeds")
+    parser.add_argument(
+        "--remeasure", action="store_true", help="measure finished runs again (after a change to the measures)"
+    )
     args = parser.parse_args()
     scale = SCALES[args.scale]
     if args.seeds:
@@ -127,7 +130,7 @@ def main() -> None:
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
 
         def submit(spec):
-            return pool.submit(run_one, spec, scale, data, probes, noisy, out / "runs", args.threads)
+            return pool.submit(run_one, spec, scale, data, probes, noisy, out / "runs", args.threads, args.remeasure)
 
         pending = {submit(s): s for s in specs}
         while pending:  # a run that matches another's steps is submitted once that one is done
@@ -166,6 +169,13 @@ def main() -> None:
         "summary": summarize(results, list(scale.arms), list(scale.budgets)),
         "runs": results,
     }
+    previous = out / "results.json"
+    if args.remeasure and previous.is_file():  # the runs were trained then: keep that record, say what is new
+        trained = json.loads(previous.read_text())
+        keep = ("commit", "machine", "started", "wall_s", "jobs", "threads")
+        everything |= {k: trained[k] for k in keep} | {
+            "remeasured": {"commit": head, "started": stamp, "wall_s": time.time() - started}
+        }
     write_outputs(everything, out)
     print(f"wrote {out / 'results.json'}, {out / 'report.md'}, {out / 'curves.png'} in {everything['wall_s']:.0f} s")
 

@@ -40,9 +40,24 @@ def compare(results: list[dict], arm: str, other: str, budget: int) -> dict:
     return out
 
 
+STEERING = {"site": ("site", "none"), "noisy": ("noisy", "none"), "site_vs_noisy": ("site", "noisy")}
+
+
+def steering(runs: list[dict], view) -> dict:
+    """Probe accuracy and probability under one prefix minus another, paired by seed: `site` and `noisy` against
+    no prefix, and `site_vs_noisy` (both prefixed, so an unfamiliar prefix alone does not count)."""
+    return {
+        f"{metric}_{name}": paired(
+            {r["seed"]: view(r)[metric][a] for r in runs}, {r["seed"]: view(r)[metric][b] for r in runs}
+        )
+        for metric in ("probe_accuracy", "probe_prob")
+        for name, (a, b) in STEERING.items()
+    }
+
+
 def summarize(results: list[dict], arms: list[str], budgets: list[int]) -> dict:
     """Every interval the report shows, keyed by arm and budget (budgets as strings, JSON keys)."""
-    summary = {"means": {}, "metadata_gain": {}, "steering": {}, "headline": {}, "equal_steps": {}}
+    summary = {"means": {}, "metadata_gain": {}, "steering": {}, "at_switch": {}, "headline": {}, "equal_steps": {}}
     for arm in arms:
         for budget in budgets:
             runs = [r for r in results if r["arm"] == arm and r["budget"] == budget]
@@ -60,14 +75,15 @@ def summarize(results: list[dict], arms: list[str], budgets: list[int]) -> dict:
                 by_seed(results, arm, budget, lambda r: r["val_loss"]["conditional"]),
                 by_seed(results, arm, budget, lambda r: r["val_loss"]["unconditional"]),
             )
-            summary["steering"].setdefault(arm, {})[key] = {
-                f"{metric}_{prefix}": paired(
-                    by_seed(results, arm, budget, lambda r, m=metric, p=prefix: r[m][p]),
-                    by_seed(results, arm, budget, lambda r, m=metric: r[m]["none"]),
-                )
-                for metric in ("probe_accuracy", "probe_prob")
-                for prefix in ("site", "noisy")
-            }
+            summary["steering"].setdefault(arm, {})[key] = steering(runs, lambda r: r)
+            switched = [r for r in runs if "at_switch" in r]
+            if switched:
+                summary["at_switch"].setdefault(arm, {})[key] = {
+                    metric: {
+                        c: interval([r["at_switch"][metric][c] for r in switched]) for c in ("none", "site", "noisy")
+                    }
+                    for metric in ("probe_accuracy", "probe_prob")
+                } | steering(switched, lambda r: r["at_switch"])
             if arm != "standard" and has(results, "standard", budget):
                 summary["headline"].setdefault(arm, {})[key] = compare(results, arm, "standard", budget)
             for control in (c for c in arms if ARMS[c].matches == arm and has(results, c, budget)):
@@ -85,6 +101,23 @@ def mean(stat: dict, digits: int = 3) -> str:
     return f"{stat['mean']:.{digits}f}" + (f" ± {stat['half']:.{digits}f}" if stat["half"] is not None else "")
 
 
+def steering_table(rows: dict[str, tuple[dict, dict]]) -> list[str]:
+    """Markdown rows: per arm (means, steering intervals)."""
+    lines = [
+        "| arm | accuracy: none | site | noisy | probability: none | site | noisy | site - none (prob.) | "
+        "site - noisy (prob.) | site - noisy (acc.) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for arm, (means, st) in rows.items():
+        a, p = means["probe_accuracy"], means["probe_prob"]
+        lines.append(
+            f"| {arm} | {mean(a['none'])} | {mean(a['site'])} | {mean(a['noisy'])} | {mean(p['none'])} | "
+            f"{mean(p['site'])} | {mean(p['noisy'])} | {fmt(st['probe_prob_site'])} | "
+            f"{fmt(st['probe_prob_site_vs_noisy'])} | {fmt(st['probe_accuracy_site_vs_noisy'])} |"
+        )
+    return lines
+
+
 def report_markdown(results: dict) -> str:
     s, top = results["summary"], str(results["budgets"][-1])
     n = len(results["seeds"])
@@ -94,7 +127,13 @@ def report_markdown(results: dict) -> str:
         f"Commit `{results['commit']}`, {results['machine']}; {results['started']}; {results['wall_s'] / 60:.1f} "
         f"minutes for {len(results['runs'])} runs, {results['jobs']} at once, {results['threads']} thread(s) each; "
         f"training took {sum(r['train_cpu_s'] for r in results['runs']) / 60:.1f} CPU-minutes in all, evaluation "
-        f"{sum(r['eval_s'] for r in results['runs']) / 60:.1f} minutes. {results['note']}",
+        f"{sum(r['eval_s'] for r in results['runs']) / 60:.1f} minutes. {results['note']}"
+        + (
+            f" Measures recomputed at commit `{results['remeasured']['commit']}` ({results['remeasured']['started']}, "
+            f"`--remeasure`), the training as recorded."
+            if "remeasured" in results
+            else ""
+        ),
         "",
         f"Corpus: {results['corpus']['people']} people x {results['corpus']['attributes']} attributes; "
         f"{results['documents']['train']:,} training and {results['documents']['val']:,} held-out pages "
@@ -119,20 +158,20 @@ def report_markdown(results: dict) -> str:
         f"## 2. Does a URL steer it? Fact probes, budget {int(top):,}",
         "",
         "Accuracy (the true value scores highest of all the attribute's values) and the true value's probability "
-        "among them, with no prefix, the reliable site's and a gossip site's; then the change from no prefix.",
+        "among them, with no prefix, the reliable site's and a gossip site's; then paired differences. `site - noisy` "
+        "compares two prefixed inputs, so a prefix the model never saw in training (the standard arms) does not count.",
         "",
-        "| arm | accuracy: none | site | noisy | probability: none | site | noisy | site - none (prob.) | "
-        "noisy - none (acc.) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *steering_table({a: (s["means"][a][top], st[top]) for a, st in s["steering"].items() if top in st}),
     ]
-    for arm, per_budget in s["steering"].items():
-        if top in per_budget:
-            a, p, st = s["means"][arm][top]["probe_accuracy"], s["means"][arm][top]["probe_prob"], per_budget[top]
-            lines.append(
-                f"| {arm} | {mean(a['none'])} | {mean(a['site'])} | {mean(a['noisy'])} | {mean(p['none'])} | "
-                f"{mean(p['site'])} | {mean(p['noisy'])} | {fmt(st['probe_prob_site'])} | "
-                f"{fmt(st['probe_accuracy_noisy'])} |"
-            )
+    at_switch = {a: (st[top], st[top]) for a, st in s["at_switch"].items() if top in st}
+    if at_switch:
+        lines += [
+            "",
+            "The same runs at their switch checkpoint, before the cooldown (a conditioned model, to which text without "
+            "a prefix is new):",
+            "",
+            *steering_table(at_switch),
+        ]
     lines += [
         "",
         "## 3. The headline: MeCo minus standard at equal document tokens, no metadata at test time",

@@ -15,6 +15,7 @@ from pathlib import Path
 from meco.inference.evaluation import evaluate
 from meco.inference.loading import load
 from meco.inference.probing import read_probes, score_probes
+from meco.trainer import checkpoint
 from meco.trainer.train import train
 
 from .corpus import RELIABLE
@@ -31,10 +32,10 @@ def source_of(host: str) -> str:
     return "gossip" if host.startswith("gossip") else "forum" if host.startswith("forum") else "other"
 
 
-def measure(out: Path, probes: Path, noisy_host: str) -> dict:
-    """Held-out loss without and with each page's own metadata (overall and per kind of site), and the fact
+def measure(ckpt: Path, probes: Path, noisy_host: str) -> dict:
+    """Of a checkpoint (or a run's newest): held-out loss without and with each page's own metadata (overall and per kind of site), and the fact
     probes with no prefix, the reliable site's (`site`) and a gossip site's (`noisy`)."""
-    loaded = load(out)
+    loaded = load(ckpt)
     held_out = evaluate(loaded, "val", None, max_docs=0, top=0)
     by_source: dict[str, dict[str, list[float]]] = {}
     for group in held_out["groups"]:
@@ -57,29 +58,54 @@ def measure(out: Path, probes: Path, noisy_host: str) -> dict:
     }
 
 
-def run_one(spec: RunSpec, scale: Scale, data: Path, probes: Path, noisy_host: str, root: Path, threads: int) -> dict:
-    """Train and measure one run (or read its result when it is done); the trainer's output goes to RUN/train.log."""
+def measures(out: Path, summary: dict, probes: Path, noisy_host: str) -> dict:
+    """The measures of the run's last checkpoint and, for a run with a cooldown, of its switch checkpoint
+    (`at_switch`: the conditioned model before the cooldown)."""
+    found = measure(out, probes, noisy_host)
+    switch = summary.get("switch_step") or 0
+    if 0 < switch < summary["steps"]:
+        found["at_switch"] = {"step": switch, **measure(checkpoint.step_dir(out, switch), probes, noisy_host)}
+    return found
+
+
+def run_one(
+    spec: RunSpec,
+    scale: Scale,
+    data: Path,
+    probes: Path,
+    noisy_host: str,
+    root: Path,
+    threads: int,
+    remeasure: bool = False,
+) -> dict:
+    """Train and measure one run, or read its result when it is done (`remeasure`: measure it again, keeping
+    what its training recorded); the trainer's output goes to RUN/train.log."""
     out = root / spec.name
     done = out / RESULT
-    if done.is_file():
+    if done.is_file() and not remeasure:
         return json.loads(done.read_text())
     out.mkdir(parents=True, exist_ok=True)
-    cfg = spec.train_config(scale, str(data), str(out), threads)
-    started, cpu = time.time(), time.process_time()  # CPU seconds: what the run costs on an idle core
-    with open(out / "train.log", "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        summary = train(cfg)
-        trained, trained_cpu = time.time() - started, time.process_time() - cpu
-        result = {
-            "arm": spec.arm,
-            "budget": spec.budget,
-            "seed": spec.seed,
-            **measure(out, probes, noisy_host),
-            **{k: summary.get(k) for k in ("target_tokens", "steps", "metadata_share")},
-            "train_s": trained,
-            "train_cpu_s": trained_cpu,
-            "eval_s": time.time() - started - trained,
-            "command": command_line(cfg),
-        }
+    if done.is_file():
+        result, started = json.loads(done.read_text()), time.time()
+        summary = json.loads((out / "summary.json").read_text())
+        result |= measures(out, summary, probes, noisy_host) | {"eval_s": time.time() - started}
+    else:
+        cfg = spec.train_config(scale, str(data), str(out), threads)
+        started, cpu = time.time(), time.process_time()  # CPU seconds: what the run costs on an idle core
+        with open(out / "train.log", "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            summary = train(cfg)
+            trained, trained_cpu = time.time() - started, time.process_time() - cpu
+            result = {
+                "arm": spec.arm,
+                "budget": spec.budget,
+                "seed": spec.seed,
+                **measures(out, summary, probes, noisy_host),
+                **{k: summary.get(k) for k in ("target_tokens", "steps", "switch_step", "metadata_share")},
+                "train_s": trained,
+                "train_cpu_s": trained_cpu,
+                "eval_s": time.time() - started - trained,
+                "command": command_line(cfg),
+            }
     partial = done.with_suffix(".partial")
     partial.write_text(json.dumps(result, indent=1) + "\n")
     partial.rename(done)

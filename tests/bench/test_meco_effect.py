@@ -130,10 +130,19 @@ def test_smoke_scale_end_to_end(tmp_path):
         if r["arm"] != "standard-steps":  # equal text, within a step
             assert abs(r["target_tokens"] - r["budget"]) <= 2 * smoke.train["batch_tokens"]
         assert r["metadata_share"] == 0 if r["arm"].startswith("standard") else r["metadata_share"] > 0.5
+        if r["arm"] in ("meco", "meco-cd25"):  # the conditioned model before its cooldown, measured the same way
+            assert r["at_switch"]["step"] == r["switch_step"] and 0 < r["switch_step"] < r["steps"]
+            assert set(r["at_switch"]["probe_prob"]) == {"none", "site", "noisy"}
+        else:
+            assert "at_switch" not in r
     summary = results["summary"]
     assert set(summary["headline"]) == {"meco", "meco-cd25", "mix90", "standard-steps"}
     assert set(summary["headline"]["meco"]) == {str(b) for b in smoke.budgets}
     assert set(summary["headline"]["mix90"]) == {str(smoke.budgets[-1])}
+    assert (
+        set(summary["at_switch"]) == {"meco", "meco-cd25"}
+        and "probe_prob_site_vs_noisy" in summary["steering"]["meco"]["6000"]
+    )
     assert set(summary["equal_steps"]) == {"meco"} and set(summary["equal_steps"]["meco"]) == {str(smoke.budgets[-1])}
     report = (out / "report.md").read_text()
     assert "## 3. The headline" in report and "| meco | 12,000 |" in report and results["commit"] in report
