@@ -127,7 +127,7 @@ def report_markdown(results: dict) -> str:
         f"Commit `{results['commit']}`, {results['machine']}; {results['started']}; {results['wall_s'] / 60:.1f} "
         f"minutes for {len(results['runs'])} runs, {results['jobs']} at once, {results['threads']} thread(s) each; "
         f"training took {sum(r['train_cpu_s'] for r in results['runs']) / 60:.1f} CPU-minutes in all, evaluation "
-        f"{sum(r['eval_s'] for r in results['runs']) / 60:.1f} minutes. {results['note']}"
+        f"{sum(r['eval_cpu_s'] for r in results['runs']) / 60:.1f}. {results['note']}"
         + (
             f" Measures recomputed at commit `{results['remeasured']['commit']}` ({results['remeasured']['started']}, "
             f"`--remeasure`), the training as recorded."

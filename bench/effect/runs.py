@@ -86,26 +86,24 @@ def run_one(
         return json.loads(done.read_text())
     out.mkdir(parents=True, exist_ok=True)
     if done.is_file():
-        result, started = json.loads(done.read_text()), time.time()
-        summary = json.loads((out / "summary.json").read_text())
-        result |= measures(out, summary, probes, noisy_host) | {"eval_s": time.time() - started}
+        result, summary = json.loads(done.read_text()), json.loads((out / "summary.json").read_text())
     else:
         cfg = spec.train_config(scale, str(data), str(out), threads)
         started, cpu = time.time(), time.process_time()  # CPU seconds: what the run costs on an idle core
         with open(out / "train.log", "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             summary = train(cfg)
-            trained, trained_cpu = time.time() - started, time.process_time() - cpu
-            result = {
-                "arm": spec.arm,
-                "budget": spec.budget,
-                "seed": spec.seed,
-                **measures(out, summary, probes, noisy_host),
-                **{k: summary.get(k) for k in ("target_tokens", "steps", "switch_step", "metadata_share")},
-                "train_s": trained,
-                "train_cpu_s": trained_cpu,
-                "eval_s": time.time() - started - trained,
-                "command": command_line(cfg),
-            }
+        result = {
+            "arm": spec.arm,
+            "budget": spec.budget,
+            "seed": spec.seed,
+            **{k: summary.get(k) for k in ("target_tokens", "steps", "switch_step", "metadata_share")},
+            "train_s": time.time() - started,
+            "train_cpu_s": time.process_time() - cpu,
+            "command": command_line(cfg),
+        }
+    started, cpu = time.time(), time.process_time()
+    result |= measures(out, summary, probes, noisy_host)
+    result |= {"eval_s": time.time() - started, "eval_cpu_s": time.process_time() - cpu}
     partial = done.with_suffix(".partial")
     partial.write_text(json.dumps(result, indent=1) + "\n")
     partial.rename(done)
