@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import reported
-from ..shards import KINDS
+from ..shards import DATE_PRECISIONS, FIELD, KINDS, POSITIONS
 from .config import PrepareConfig
 from .layouts import SOURCES
 
@@ -22,10 +22,28 @@ D = PrepareConfig()  # defaults shown in --help come from the dataclass
 def _kinds(ctx, param, values) -> list[str]:
     """--metadata host,topic and --metadata host --metadata topic both work."""
     kinds = [k.strip() for v in values for k in v.split(",") if k.strip()]
-    bad = [k for k in kinds if k not in KINDS]
+    bad = [k for k in kinds if k not in KINDS and not k.startswith(FIELD)]
     if bad:
-        raise click.BadParameter(f"{bad}: choose from {', '.join(KINDS)}")
+        raise click.BadParameter(f"{bad}: choose from {', '.join(KINDS)} or field:NAME")
     return kinds or D.metadata
+
+
+def _assignments(convert):
+    """`--bucket NAME=K` / `--date NAME=year`, repeatable, into {NAME: value}."""
+
+    def callback(ctx, param, values) -> dict:
+        parsed = {}
+        for v in values:
+            name, sep, value = v.partition("=")
+            if not sep or not name:
+                raise click.BadParameter(f"{v!r}: expected NAME=VALUE")
+            try:
+                parsed[name] = convert(value)
+            except ValueError as e:
+                raise click.BadParameter(f"{v!r}: {e}") from e
+        return parsed
+
+    return callback
 
 
 def _unescape(ctx, param, value):
@@ -50,7 +68,31 @@ def _unescape(ctx, param, value):
     "-m",
     multiple=True,
     callback=_kinds,
-    help=f"Metadata kinds, repeatable or comma-separated: {', '.join(KINDS)}. [default: {D.metadata[0]}]",
+    help=f"Metadata kinds, repeatable or comma-separated: {', '.join(KINDS)}, or field:NAME for the value of "
+    f"the input records' field NAME (template placeholder {{NAME}}). [default: {D.metadata[0]}]",
+)
+@click.option(
+    "--bucket",
+    multiple=True,
+    callback=_assignments(int),
+    metavar="NAME=K",
+    help="Render field NAME, a score in [0, 1], as floor(K * score) (1.0 is bucket K-1). Repeatable.",
+)
+@click.option(
+    "--date",
+    multiple=True,
+    callback=_assignments(str),
+    metavar="NAME=PRECISION",
+    help=f"Render field NAME, an ISO 8601 date or timestamp, as {' or '.join(DATE_PRECISIONS)} "
+    "(2019, 2019-04). Repeatable.",
+)
+@click.option(
+    "--position",
+    type=click.Choice(POSITIONS),
+    default=D.position,
+    show_default=True,
+    help="prefix: metadata before the document, untrained (MeCo). suffix: after it, trained "
+    r"(default template '\n\nURL: {host}').",
 )
 @click.option(
     "--template",
@@ -147,6 +189,7 @@ def prepare_summary(manifest: Manifest, output: str, seconds: float) -> str:
         ("without metadata", docs.without_metadata),
         ("skipped", docs.skipped),
         ("repaired", docs.repaired),
+        *((("field values", docs.field_values),) if docs.field_values else ()),  # NAME.missing, NAME.malformed
     ):
         total = sum(counts.values())
         detail = ", ".join(f"{reason} {n:,}" for reason, n in counts.items())

@@ -22,6 +22,9 @@ class PrepareConfig:
     url_key: str | None = None
     metadata: list[str] = field(default_factory=lambda: ["host"])
     template: str | None = None
+    position: str = "prefix"  # metadata before the document (masked) or after it (trained)
+    bucket: dict[str, int] = field(default_factory=dict)  # field NAME -> K buckets of a score in [0, 1]
+    date: dict[str, str] = field(default_factory=dict)  # field NAME -> year | month
     hash_salt: str = ""
     topic_model: str | None = None
     topic_threshold: float = 0.0

@@ -22,20 +22,22 @@ from datatrove.utils.logging import logger
 
 from ..errors import MecoError, OptionError
 from ..shards import (
-    KINDS,
     MANIFEST,
     PARTIAL_SUFFIX,
+    POSITIONS,
     SPLITS,
     VARIANTS,
     Manifest,
     MetadataError,
     PrefixTemplate,
+    check_kind,
     default_template,
     write_json_atomically,
 )
 from ..tokenizer import load_tokenizer
 from .config import DEFAULT_INPUT, PrepareConfig
 from .executor import TaskFailed, WatchedLocalExecutor
+from .fields import field_names, rendering
 from .lock import output_lock
 from .manifest import COMPLETIONS_DIR, SETTINGS, STATS_DIR, ManifestWriter
 from .prefix import AttachMetadataPrefix
@@ -57,6 +59,7 @@ class PreparePlan:
     groups: list[InputGroup]
     tokenizer: dict
     template: str
+    fields: dict[str, dict]  # field:NAME kinds -> how each renders (the manifest's metadata.fields)
 
 
 def plan(config: PrepareConfig) -> PreparePlan:
@@ -67,15 +70,20 @@ def plan(config: PrepareConfig) -> PreparePlan:
             "here; name the corpus files or folders to prepare"
         )
     kinds = list(dict.fromkeys(config.metadata))
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown or not kinds:
-        raise MetadataError(f"--metadata {unknown or kinds}: choose from {list(KINDS)}")
+    if not kinds:
+        raise MetadataError("--metadata: name at least one kind")
+    for kind in kinds:
+        check_kind(kind)
     config.metadata = kinds
-    template = config.template or default_template(kinds)
+    if config.position not in POSITIONS:
+        raise OptionError(f"--position {config.position!r}: choose from {', '.join(POSITIONS)}")
+    fields = rendering(kinds, config.bucket, config.date)
+    template = config.template or default_template(kinds, config.position)
     PrefixTemplate(template).check(kinds)
-    if not template[-1:].isspace():
+    edge, side = (template[-1:], "end") if config.position == "prefix" else (template[:1], "start")
+    if not edge.isspace():
         logger.warning(
-            f"--template {template!r} does not end in a space or newline: the prefix runs straight into the "
+            f"--template {template!r} does not {side} in a space or newline: the metadata runs straight into the "
             "document's text (add \\n\\n as the default template does)"
         )
     for name in ("tasks", "workers", "batch_size", "max_doc_chars"):
@@ -104,7 +112,7 @@ def plan(config: PrepareConfig) -> PreparePlan:
         config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
     if config.workers is None:
         config.workers = min(config.tasks, os.cpu_count() or 1)
-    return PreparePlan(config, groups, tokenizer, template)
+    return PreparePlan(config, groups, tokenizer, template, fields)
 
 
 def save_or_check_settings(p: PreparePlan) -> None:
@@ -117,6 +125,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
         "inputs": [g.to_json() for g in p.groups],
         "tokenizer": p.tokenizer,
         "template": p.template,
+        "fields": p.fields,
     }
     if out.exists(SETTINGS):
         with out.open(SETTINGS, "rt") as f:
@@ -178,6 +187,7 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
                 url_key=c.url_key,
                 max_chars=c.max_doc_chars,
                 rank_offset=files_before,
+                fields=tuple(field_names(c.metadata)),
             )
         )
         files_before += len(group.files)
@@ -185,8 +195,8 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
     pipeline = [
         *readers,
         *([DocumentLimit(c.limit)] if c.limit >= 0 else []),
-        AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic),
-        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size),
+        AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic, p.fields),
+        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size, c.position),
     ]
     if issubclass(executor_class, LocalPipelineExecutor):
         executor_kwargs.setdefault("workers", c.workers)

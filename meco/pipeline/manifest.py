@@ -29,7 +29,7 @@ from .writer import task_record_name
 SETTINGS = "prepare.json"
 STATS_DIR = "logs/tokenize/stats"
 COMPLETIONS_DIR = "logs/tokenize/completions"  # datatrove's markers of finished tokenize tasks
-COUNTED = ("skipped.", "repaired.", "without_metadata.", "missing.")
+COUNTED = ("skipped.", "repaired.", "without_metadata.", "missing.", "field_values.")
 
 
 class ManifestError(MecoError, ValueError):
@@ -133,9 +133,12 @@ def build_manifest(settings: dict, records: list[dict], counters: Counter) -> Ma
             missing_value=by_reason("missing."),
             skipped=skipped,
             repaired=by_reason("repaired."),
+            field_values=by_reason("field_values."),
         ),
         document_tokens=sum(r["document_tokens"] for r in records),
         splits=splits,
         inputs=tuple(settings["inputs"]),
         created_by=f"meco {__version__}",
+        position=settings["config"].get("position", "prefix"),
+        fields=settings.get("fields", {}),
     )

@@ -1,4 +1,4 @@
-"""The pipeline step that gives each document its metadata prefix (or none, counted by reason)."""
+"""The pipeline step that gives each document its metadata text, a prefix or suffix (or none, counted by reason)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,36 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from ..shards import PrefixTemplate
+from .fields import FIELDS_KEY, field_values
 from .metadata import UrlMetadata, printable
 from .topic import TopicClassifier
 
-PREFIX_KEY = "meco_prefix"  # Document.metadata key the shard writer reads
+PREFIX_KEY = "meco_prefix"  # Document.metadata key the shard writer reads (the rendered prefix or suffix)
 
 
 class AttachMetadataPrefix(PipelineStep):
     """Sets `metadata["meco_prefix"]` to the rendered template, "" when the document has no usable metadata.
 
-    Stats: `without_metadata.<reason>` (no_url, non_string_url, unparsable_url, topic_below_threshold) for
-    documents left without a prefix, `missing.<kind>` for a kind absent from an otherwise prefixed document,
-    `repaired.metadata_control_characters_removed` for a value (a topic label, say) cleaned of them.
+    Stats: `without_metadata.<reason>` (no_url, non_string_url, unparsable_url, topic_below_threshold,
+    missing_NAME, malformed_NAME) for documents left without a prefix, `missing.<kind>` for a kind absent from
+    an otherwise prefixed document, `field_values.NAME.missing|malformed` for every document whose field NAME
+    has no usable value, `repaired.metadata_control_characters_removed` for a value (a topic label, say)
+    cleaned of them.
     """
 
     name = "🏷 MeCo metadata prefix"
     type = "🔖 - METADATA"
 
-    def __init__(self, kinds: list[str], template: str, hash_salt: str = "", topic: TopicClassifier | None = None):
+    def __init__(
+        self,
+        kinds: list[str],
+        template: str,
+        hash_salt: str = "",
+        topic: TopicClassifier | None = None,
+        fields: dict[str, dict] | None = None,
+    ):
         super().__init__()
-        self.kinds, self.template, self.topic = kinds, PrefixTemplate(template), topic
+        self.kinds, self.template, self.topic, self.fields = kinds, PrefixTemplate(template), topic, fields or {}
         self.template.check(kinds)
         self.url_metadata = UrlMetadata(kinds, hash_salt)
 
@@ -38,6 +48,12 @@ class AttachMetadataPrefix(PipelineStep):
                         values["topic"] = label
                     else:
                         reason = reason or "topic_below_threshold"
+                if self.fields:
+                    found, problems = field_values(doc.metadata.pop(FIELDS_KEY, {}), self.fields)
+                    values |= found
+                    for name, problem in problems.items():
+                        self.stat_update(f"field_values.{name}.{problem}")
+                        reason = reason or f"{problem}_{name}"
                 cleaned = {kind: printable(value) for kind, value in values.items()}
                 if cleaned != values:  # the last guard: no NUL or control character ever reaches a prefix
                     self.stat_update("repaired.metadata_control_characters_removed")

@@ -17,6 +17,7 @@ from datatrove.pipeline.readers.base import BaseDiskReader
 from datatrove.utils.logging import logger
 
 from .compressed import check, codec_for, read_lines
+from .fields import FIELDS_KEY
 
 WARNINGS_PER_REASON = 5  # per task: the first few of each reason are logged, all are counted
 BOM = b"\xef\xbb\xbf"
@@ -24,7 +25,8 @@ JSON_WHITESPACE = b" \t\r\n"  # what JSON allows around a value; bytes.strip() w
 
 
 class CheckedRecords(BaseDiskReader):
-    """Turns raw records into Documents holding only text, id and URL, skipping and counting bad ones.
+    """Turns raw records into Documents holding only text, id, URL and the `fields` asked for by
+    `-m field:NAME` (under `metadata["meco_fields"]`), skipping and counting bad ones.
 
     `rank_offset` deals this reader's files out to tasks as if they followed the files of the readers before
     it: datatrove gives file j of every reader to task j % tasks, which with several inputs of few files
@@ -32,10 +34,17 @@ class CheckedRecords(BaseDiskReader):
     """
 
     def __init__(
-        self, data_folder, *, url_key: str = "url", max_chars: int = 10_000_000, rank_offset: int = 0, **kwargs
+        self,
+        data_folder,
+        *,
+        url_key: str = "url",
+        max_chars: int = 10_000_000,
+        rank_offset: int = 0,
+        fields: tuple[str, ...] = (),
+        **kwargs,
     ):
         super().__init__(data_folder, **kwargs)
-        self.url_key, self.max_chars, self.rank_offset = url_key, max_chars, rank_offset
+        self.url_key, self.max_chars, self.rank_offset, self.fields = url_key, max_chars, rank_offset, tuple(fields)
         self._warned: dict[str, int] = {}
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
@@ -73,10 +82,15 @@ class CheckedRecords(BaseDiskReader):
             text = _without_surrogates(text)
             self.stat_update("repaired.lone_surrogates_replaced")
         doc_id, url = record.get(self.id_key), record.get(self.url_key)
+        metadata = {"url": _without_surrogates(url) if isinstance(url, str) else url}
+        if self.fields:
+            metadata[FIELDS_KEY] = {
+                name: _without_surrogates(v) if isinstance(v := record.get(name), str) else v for name in self.fields
+            }
         return Document(
             text=text,
             id=_without_surrogates(str(doc_id)) if doc_id is not None else f"{path}/{index}",
-            metadata={"url": _without_surrogates(url) if isinstance(url, str) else url},
+            metadata=metadata,
         )
 
 
@@ -123,7 +137,7 @@ class CheckedJsonlReader(CheckedRecords):
 
 
 class CheckedParquetReader(CheckedRecords):
-    """Parquet files read by record batches, only the text, URL and id columns."""
+    """Parquet files read by record batches, only the text, URL and id columns and the fields asked for."""
 
     name = "📒 Parquet (checked)"
     _requires_dependencies = ["pyarrow"]
@@ -142,7 +156,9 @@ class CheckedParquetReader(CheckedRecords):
                 raise ValueError(
                     f"{filepath}: no {self.text_key!r} column (columns: {sorted(present)}); set --text-key"
                 )
-            columns = [c for c in (self.text_key, self.url_key, self.id_key) if c in present]
+            columns = [
+                c for c in dict.fromkeys((self.text_key, self.url_key, self.id_key, *self.fields)) if c in present
+            ]
             index = 0
             for group in range(pqf.num_row_groups):
                 rows, read = pqf.metadata.row_group(group).num_rows, 0

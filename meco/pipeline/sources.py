@@ -227,9 +227,17 @@ def _parquet_columns(folder: str, rel: str) -> set[str]:
 
 
 def build_reader(
-    group: InputGroup, paths_file: str, *, text_key: str | None, url_key: str | None, max_chars: int, rank_offset: int
+    group: InputGroup,
+    paths_file: str,
+    *,
+    text_key: str | None,
+    url_key: str | None,
+    max_chars: int,
+    rank_offset: int,
+    fields: tuple[str, ...] = (),
 ):
-    """The datatrove reader for one group; explicit --text-key/--url-key win over the source's fields."""
+    """The datatrove reader for one group; explicit --text-key/--url-key win over the source's fields;
+    `fields` are the record fields that `-m field:NAME` reads."""
     cls = CheckedJsonlReader if group.source.reader == "jsonl" else CheckedParquetReader
     return cls(
         group.folder,
@@ -238,4 +246,5 @@ def build_reader(
         url_key=url_key or group.source.url_key,
         max_chars=max_chars,
         rank_offset=rank_offset,
+        fields=fields,
     )

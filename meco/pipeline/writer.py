@@ -2,7 +2,9 @@
 
 Document i is `[BOS] + D_i + [EOS]` in `cooldown` and `[BOS] + P_i + D_i + [EOS]` in `conditioned`, where
 P_i is the prefix tokenized on its own (cached per distinct prefix) and D_i the same ids in both. The loss
-mask is 0 on BOS and P_i, 1 elsewhere. BOS only where the tokenizer has one.
+mask is 0 on BOS and P_i, 1 elsewhere. BOS only where the tokenizer has one. With `--position suffix` the
+metadata S_i (tokenized on its own as well) follows the document instead, `[BOS] + D_i + S_i + [EOS]`, and
+is trained: the mask is 0 on BOS only.
 
 Each batch is tokenized into one flat id array (gigatoken where it runs the tokenizer) and both variants are
 assembled from it with whole-array numpy steps. Where gigatoken runs, the reference tokenizer also encodes the
@@ -77,22 +79,29 @@ class ExactnessSample:
         return sorted({*head, *range(-start % self.every, n, self.every)})
 
 
-def pack(doc_ids, doc_lengths, prefix_ids, prefix_lengths, bos: int | None, eos: int, dtype):
-    """Tokens, loss mask and per-document lengths of `[BOS] + P + D + [EOS]` for each document, from the ids of
-    all D (and of all P) back to back: whole-array numpy steps, none per document."""
+BOS, META, DOC, EOS = range(4)  # the parts of a packed document
+
+
+def pack(doc_ids, doc_lengths, prefix_ids, prefix_lengths, bos: int | None, eos: int, dtype, position="prefix"):
+    """Tokens, loss mask and per-document lengths of `[BOS] + P + D + [EOS]` (`[BOS] + D + S + [EOS]` for a
+    suffix) for each document, from the ids of all D (and of all P or S) back to back: whole-array numpy
+    steps, none per document."""
     n = len(doc_lengths)
     bos_lengths, eos_lengths = np.full(n, int(bos is not None)), np.ones(n, np.int64)
-    runs = np.stack([bos_lengths, prefix_lengths, doc_lengths, eos_lengths], axis=1)
-    part = np.repeat(np.tile(np.arange(4, dtype=np.uint8), n), runs.ravel())  # 0 BOS, 1 P, 2 D, 3 EOS
+    order = [BOS, META, DOC, EOS] if position == "prefix" else [BOS, DOC, META, EOS]
+    by_part = {BOS: bos_lengths, META: prefix_lengths, DOC: doc_lengths, EOS: eos_lengths}
+    runs = np.stack([by_part[p] for p in order], axis=1)
+    part = np.repeat(np.tile(np.array(order, np.uint8), n), runs.ravel())
     lengths = runs.sum(axis=1)
     ends = np.cumsum(lengths)
     tokens = np.empty(len(part), dtype)
-    tokens[part == 2] = doc_ids
-    tokens[part == 1] = prefix_ids
+    tokens[part == DOC] = doc_ids
+    tokens[part == META] = prefix_ids
     tokens[ends - 1] = eos
     if bos is not None:
         tokens[ends - lengths] = bos
-    return tokens, (part >= 2).view(np.uint8), lengths  # loss on D and EOS
+    trained = part >= DOC if position == "prefix" else part != BOS  # a prefix is context, a suffix a target
+    return tokens, trained.view(np.uint8), lengths
 
 
 def select(ids: np.ndarray, lengths: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,11 +119,17 @@ class MecoShardWriter(PipelineStep):
     type = "🔢 - TOKENIZER"
 
     def __init__(
-        self, output_folder: str, tokenizer: str, val_fraction: float = 0.0, seed: int = 0, batch_size: int = 1000
+        self,
+        output_folder: str,
+        tokenizer: str,
+        val_fraction: float = 0.0,
+        seed: int = 0,
+        batch_size: int = 1000,
+        position: str = "prefix",
     ):
         super().__init__()
         self.output_folder, self.tokenizer_spec = output_folder, tokenizer
-        self.val_fraction, self.seed, self.batch_size = val_fraction, seed, batch_size
+        self.val_fraction, self.seed, self.batch_size, self.position = val_fraction, seed, batch_size, position
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         started = time.time()
@@ -144,7 +159,8 @@ class MecoShardWriter(PipelineStep):
                     if not keep.any():
                         continue
                     d, p = select(doc_ids, doc_lengths, keep), select(prefix_ids, prefix_lengths, keep)
-                    writer(split, "conditioned").write(*pack(*d, *p, tokenizer.bos_id, tokenizer.eos_id, dtype))
+                    conditioned = pack(*d, *p, tokenizer.bos_id, tokenizer.eos_id, dtype, self.position)
+                    writer(split, "conditioned").write(*conditioned)
                     no_prefix = np.zeros(0, dtype), np.zeros(len(d[1]), np.int64)
                     writer(split, "cooldown").write(*pack(*d, *no_prefix, tokenizer.bos_id, tokenizer.eos_id, dtype))
                 batch_tokens = int(doc_lengths.sum())

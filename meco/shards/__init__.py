@@ -10,7 +10,8 @@ A prepared folder holds two document-aligned variants of the same documents::
     OUT/cooldown/...                   the same names, the same documents in the same order
     OUT/val/{conditioned,cooldown}/... the held-out split, same layout
 
-`manifest.json` also records the metadata template the prefixes were rendered with (`Manifest`,
+`manifest.json` also records the metadata template the prefixes were rendered with, its kinds, and whether
+the metadata goes before the document (prefix, untrained) or after it (suffix, trained) (`Manifest`,
 `PrefixTemplate`). This is datatrove's tokenized layout (`DocumentTokenizer` with `save_loss_metadata`), so datatrove's
 `DatatroveFolderDataset` and OLMo-core's label masks read it as is. This package needs numpy only, so
 any trainer can import it without pulling in the pipeline; it is the one seam between `meco prepare`, the
@@ -46,7 +47,13 @@ _EXPORTS = {
     "ShardFile": ".reader",
     "Shards": ".reader",
     "TokenWindows": ".reader",
+    "DATE_PRECISIONS": ".template",
+    "FIELD": ".template",
     "KINDS": ".template",
+    "POSITIONS": ".template",
+    "check_kind": ".template",
+    "placeholder": ".template",
+    "suffix_span": ".template",
     "MetadataError": ".template",
     "PrefixTemplate": ".template",
     "default_template": ".template",

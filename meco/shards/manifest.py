@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .layout import FORMAT, MANIFEST, SHARD_SUFFIXES, SPLITS, VARIANTS, VERSION, ShardFormatError, token_dtype
-from .template import KINDS, PrefixTemplate
+from .template import DATE_PRECISIONS, FIELD, KINDS, POSITIONS, MetadataError, PrefixTemplate, check_kind, placeholder
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class DocumentCounts:
     missing_value: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     repaired: dict[str, int] = field(default_factory=dict)
+    field_values: dict[str, int] = field(default_factory=dict)  # "NAME.missing"/"NAME.malformed": field:NAME values
 
     def to_json(self) -> dict:
         return {
@@ -111,7 +112,7 @@ class DocumentCounts:
             "missing_value": dict(self.missing_value),
             "skipped": dict(self.skipped),
             "repaired": dict(self.repaired),
-        }
+        } | ({"field_values": dict(self.field_values)} if self.field_values else {})
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class Manifest:
     splits: dict[str, dict[str, VariantEntry]]
     inputs: tuple[dict, ...]  # the input groups read: {"folder", "source", "files"}
     created_by: str = ""
+    position: str = "prefix"  # metadata before the document (untrained) or after it (`suffix`, trained)
+    fields: dict[str, dict] = field(default_factory=dict)  # field:NAME -> {} or {"bucket": K} or {"date": "year"}
     path: Path | None = field(default=None, compare=False)  # the file it was read from, for messages
 
     @property
@@ -170,7 +173,7 @@ class Manifest:
             "token_dtype": dtype.name,
             "bos_id": self.bos_id,
             "eos_id": self.eos_id,
-            "metadata": {"kinds": list(self.kinds), "template": self.template},
+            "metadata": self.metadata_json(),
             "seed": self.seed,
             "val_fraction": self.val_fraction,
             "documents": self.documents.to_json(),
@@ -178,6 +181,15 @@ class Manifest:
             "splits": {s: {v: e.to_json() for v, e in variants.items()} for s, variants in self.splits.items()},
             "inputs": [dict(i) for i in self.inputs],
         }
+
+    def metadata_json(self) -> dict:
+        """`metadata`: kinds and template, plus `position` and `fields` only where they say something (a
+        suffix, field kinds), so a prefix-only manifest reads as before them."""
+        return (
+            {"kinds": list(self.kinds), "template": self.template}
+            | ({"position": self.position} if self.position != "prefix" else {})
+            | ({"fields": {name: dict(how) for name, how in self.fields.items()}} if self.fields else {})
+        )
 
     @classmethod
     def read(cls, root: str | os.PathLike) -> Manifest:
@@ -261,9 +273,18 @@ class _Checker:
                 self.fail(key, f"{obj[key]!r} disagrees with the tokenizer's {expected!r}")
         metadata = self.object(self.get(obj, "metadata", "", (dict,)), "metadata")
         kinds = self.get(metadata, "kinds", "metadata", (list,))
-        if not kinds or any(k not in KINDS for k in kinds):
-            self.fail("metadata.kinds", f"{kinds!r} is not a list of {list(KINDS)}")
+        try:
+            if not kinds or not all(isinstance(k, str) for k in kinds):
+                raise MetadataError("empty, or not strings")
+            for kind in kinds:
+                check_kind(kind)
+        except MetadataError:
+            self.fail("metadata.kinds", f"{kinds!r} is not a list of {list(KINDS)} or field:NAME (NAME an identifier)")
         template = self.get(metadata, "template", "metadata", (str,))
+        position = metadata.get("position", "prefix")  # absent in manifests written before suffixes
+        if position not in POSITIONS:
+            self.fail("metadata.position", f"{position!r} is not one of {list(POSITIONS)}")
+        fields = self.fields(metadata, [placeholder(k) for k in kinds if k.startswith(FIELD)])
         documents = self.object(self.get(obj, "documents", "", (dict,)), "documents")
         val_fraction = self.get(obj, "val_fraction", "", (int, float))
         if not 0 <= val_fraction < 1:
@@ -281,13 +302,35 @@ class _Checker:
                     k: self.counts(documents, k, "documents")
                     for k in ("without_metadata", "missing_value", "skipped", "repaired")
                 },
+                field_values=self.counts(documents, "field_values", "documents") if "field_values" in documents else {},
             ),
             document_tokens=self.count(obj, "document_tokens", ""),
+            position=position,
+            fields=fields,
             splits=self.splits(self.object(self.get(obj, "splits", "", (dict,)), "splits")),
             inputs=tuple(self.get(obj, "inputs", "", (list,))),
             created_by=self.get(obj, "created_by", "", (str,)),
             path=self.path,
         )
+
+    def fields(self, metadata: dict, names: list[str]) -> dict[str, dict]:
+        """`metadata.fields` (absent in older manifests): how each field kind is rendered, as is (`{}`, also
+        where it is left out), in `bucket` K >= 1 buckets, or as a `date` of a known precision."""
+        fields = self.object(metadata.get("fields", {}), "metadata.fields")
+        if set(fields) - set(names):
+            self.fail("metadata.fields", f"names {sorted(fields)}, but the field kinds are {sorted(names)}")
+        checked = {}
+        for name in names:
+            how = self.object(fields.get(name, {}), f"metadata.fields.{name}")
+            at = f"metadata.fields.{name}"
+            if set(how) - {"bucket", "date"} or len(how) > 1:
+                self.fail(at, f"{how!r}: expected {{}}, {{'bucket': K}} or {{'date': 'year'|'month'}}")
+            if "bucket" in how and self.count(how, "bucket", at) < 1:
+                self.fail(f"{at}.bucket", "must be at least 1")
+            if "date" in how and how["date"] not in DATE_PRECISIONS:
+                self.fail(f"{at}.date", f"{how['date']!r} is not one of {list(DATE_PRECISIONS)}")
+            checked[name] = dict(how)
+        return checked
 
     def tokenizer(self, obj: dict) -> TokenizerRecord:
         at = "tokenizer"

@@ -1,7 +1,11 @@
-"""The metadata prefix: its kinds, the template that renders them, and where a prefix lies in a document.
+"""The metadata text: its kinds, the template that renders them, and where it lies in a document.
 
-The template is part of the format: `meco prepare` renders prefixes with it, and inference renders the
+The template is part of the format: `meco prepare` renders the metadata with it, and inference renders the
 prefixes it conditions on with the very same template, read back from the manifest.
+
+Kinds are the built-in ones (`KINDS`, drawn from the URL or the text) and `field:NAME`, a value taken from
+the input record's field NAME; a template names a kind by its placeholder, `{host}` or `{NAME}`. The
+metadata goes before the document (`prefix`, untrained: MeCo) or after it (`suffix`, trained: "Beyond URLs").
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 KINDS = ("host", "domain", "suffix", "url", "hash", "topic")
+FIELD = "field:"  # `field:NAME`: the value of the input record's field NAME
+POSITIONS = ("prefix", "suffix")
+DATE_PRECISIONS = ("year", "month")
 DEFAULT_LINES = {
     "host": "URL: {host}",
     "domain": "Domain: {domain}",
@@ -32,8 +39,31 @@ class MetadataError(MecoError, ValueError):
     """Bad metadata options (unknown kind, template naming a kind not asked for)."""
 
 
-def default_template(kinds: list[str]) -> str:
-    return "\n".join(DEFAULT_LINES[k] for k in kinds) + "\n\n"
+def placeholder(kind: str) -> str:
+    """The template field of a kind: `host` for host, `dump` for `field:dump`."""
+    return kind.removeprefix(FIELD)
+
+
+def check_kind(kind: str) -> None:
+    """A built-in kind, or `field:NAME` with NAME an identifier that is no built-in kind (so placeholders
+    stay unique and `str.format` can render them)."""
+    if kind in KINDS:
+        return
+    name = placeholder(kind)
+    if not kind.startswith(FIELD):
+        raise MetadataError(f"--metadata {kind!r}: choose from {', '.join(KINDS)} or field:NAME")
+    if not name.isidentifier() or name in KINDS:
+        raise MetadataError(
+            f"--metadata {kind!r}: NAME must be an identifier (letters, digits, _) and not a built-in kind "
+            f"({', '.join(KINDS)}), as it is the template's placeholder {{NAME}}"
+        )
+
+
+def default_template(kinds: list[str], position: str = "prefix") -> str:
+    """One line per kind (`URL: {host}`; `NAME: {NAME}` for a field), then a blank line before the document
+    (prefix), or a blank line after it and then the lines (suffix)."""
+    lines = "\n".join(DEFAULT_LINES.get(k) or f"{placeholder(k)}: {{{placeholder(k)}}}" for k in kinds)
+    return "\n\n" + lines if position == "suffix" else lines + "\n\n"
 
 
 @dataclass
@@ -49,13 +79,14 @@ class PrefixTemplate:
 
     def check(self, kinds: list[str]) -> None:
         """Every field a chosen kind, and the template renders (no positional `{}`, no bad format spec)."""
-        unknown = [f for f in self.fields if f not in kinds]
+        names = [placeholder(k) for k in kinds]
+        unknown = [f for f in self.fields if f not in names]
         if unknown:
             raise MetadataError(f"template {self.text!r} names {unknown}, which are not among --metadata {kinds}")
         if not self.fields:
             raise MetadataError(f"template {self.text!r} names no metadata field such as {{host}}")
         try:
-            self.render(dict.fromkeys(kinds, "x"))
+            self.render(dict.fromkeys(names, "x"))
         except (IndexError, KeyError, ValueError) as e:
             raise MetadataError(f"template {self.text!r} cannot be rendered: {type(e).__name__}: {e}") from e
 
@@ -74,6 +105,10 @@ class PrefixTemplate:
         """The values a rendered prefix holds, read back through the template's lines in order
         (`URL: en.wikipedia.org\\n\\n` -> {"host": "en.wikipedia.org"}); lines left out for a missing value
         are skipped."""
+        return {name: prefix[start:end] for name, (start, end) in self.spans(prefix).items()}
+
+    def spans(self, prefix: str) -> dict[str, tuple[int, int]]:
+        """Where each value of a rendered prefix (or suffix) lies in it: (start, end) character offsets."""
         patterns = [
             re.compile(
                 "".join(
@@ -84,14 +119,17 @@ class PrefixTemplate:
             for line in self.text.split("\n")
             if _field_names(line)
         ]
-        values, next_pattern = {}, 0
+        spans, next_pattern, line_start = {}, 0, 0
         for line in prefix.split("\n"):
             for i in range(next_pattern, len(patterns)):
                 if m := patterns[i].fullmatch(line):
-                    values.update(m.groupdict())
+                    spans.update(
+                        {name: (line_start + m.start(name), line_start + m.end(name)) for name in m.groupdict()}
+                    )
                     next_pattern = i + 1
                     break
-        return values
+            line_start += len(line) + 1
+        return spans
 
 
 def _field_names(line: str) -> list[str]:
@@ -106,3 +144,9 @@ def prefix_span(tokens: np.ndarray, loss: np.ndarray, bos_id: int | None) -> tup
     end = int(loss.argmax()) if loss.any() else len(loss)
     start = 1 if bos_id is not None and end and tokens[0] == bos_id else 0
     return start, end
+
+
+def suffix_span(conditioned_length: int, cooldown_length: int) -> tuple[int, int]:
+    """(start, end) of the metadata suffix of a conditioned document, `[BOS] + D + S + [EOS]`, from the length of
+    its aligned cooldown version `[BOS] + D + [EOS]` (every suffix token is trained, so the mask cannot tell)."""
+    return cooldown_length - 1, conditioned_length - 1
