@@ -20,7 +20,9 @@ def synthetic_docs(n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(rng.integers(50, 60, rng.integers(2, 5)), rng.integers(0, 50, rng.integers(3, 41))) for _ in range(n)]
 
 
-def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict[str, VariantEntry]:
+def write_split(
+    root: Path, split: str, docs, shard_sizes: list[int], position: str = "prefix"
+) -> dict[str, VariantEntry]:
     entries = {}
     for variant in ("conditioned", "cooldown"):
         folder = variant_dir(root, split, variant)
@@ -31,8 +33,12 @@ def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict[st
             toks, masks, lens = [], [], []
             for prefix, body in docs[start : start + size]:
                 p = prefix if variant == "conditioned" else prefix[:0]
-                toks.append(np.concatenate([p, body, [EOS]]))
-                masks.append(np.concatenate([np.zeros(len(p)), np.ones(len(body) + 1)]))
+                if position == "suffix":  # the metadata after the body, trained: [D, S, EOS]
+                    toks.append(np.concatenate([body, p, [EOS]]))
+                    masks.append(np.ones(len(toks[-1])))
+                else:
+                    toks.append(np.concatenate([p, body, [EOS]]))
+                    masks.append(np.concatenate([np.zeros(len(p)), np.ones(len(body) + 1)]))
                 lens.append(len(toks[-1]))
             writer.write(np.concatenate(toks), np.concatenate(masks), np.array(lens))
             files.append(writer.commit())
@@ -41,25 +47,27 @@ def write_split(root: Path, split: str, docs, shard_sizes: list[int]) -> dict[st
     return entries
 
 
-def make_prepared(root: Path, n_train: int = 60, n_val: int = 8) -> Path:
-    """Train documents in two shards (so lookups cross a shard boundary), val in one."""
+def make_prepared(root: Path, n_train: int = 60, n_val: int = 8, position: str = "prefix") -> Path:
+    """Train documents in two shards (so lookups cross a shard boundary), val in one; with `position="suffix"`
+    the same documents with their metadata ids after the body (`meco prepare --position suffix`)."""
     root = Path(root)
     train = synthetic_docs(n_train, seed=1)
     splits = {
-        "train": write_split(root, "train", train, [n_train // 2, n_train - n_train // 2]),
-        "val": write_split(root, "val", synthetic_docs(n_val, seed=2), [n_val]),
+        "train": write_split(root, "train", train, [n_train // 2, n_train - n_train // 2], position),
+        "val": write_split(root, "val", synthetic_docs(n_val, seed=2), [n_val], position),
     }
     written = n_train + n_val
     manifest = Manifest(
         tokenizer=TokenizerRecord("synthetic", "synthetic", VOCAB, None, EOS, None),
         kinds=("host",),
-        template="URL: {host}\n\n",
+        template="URL: {host}\n\n" if position == "prefix" else "\n\nURL: {host}",
         seed=0,
         val_fraction=n_val / written,
         documents=DocumentCounts(read=written, written=written),
         document_tokens=sum(len(body) for _, body in train),
         splits=splits,
         inputs=(),
+        position=position,
     )
     (root / "manifest.json").write_text(json.dumps(manifest.to_json()))
     return root

@@ -7,6 +7,10 @@
 Every condition scores the very same tokens: those of D + [EOS] with loss in the cooldown variant and
 something before them, so the first document token counts only where the tokenizer has a BOS. Documents
 are cut so that the longest of their versions fits the context (by default the training seq_len) + 1 tokens.
+
+Data prepared with `--position suffix` (`[BOS] + D + S + [EOS]`) has no prefix to condition on: the loss is
+the unconditional one only, and the report adds how often the model predicts the held-out metadata values
+of S (prediction.py).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..shards import Shards, prefix_span
+from ..shards import Shards, prefix_span, suffix_span
 from .conditioning import prefix_ids
 from .loading import InferenceError, Loaded
+from .prediction import MetadataPrediction
 
 NO_METADATA = "(none)"
 
@@ -86,10 +91,23 @@ def evaluate(
     loaded.model.extend_positions(context)
     chosen = prefix_ids(loaded, metadata)[int(loaded.has_bos) :] if metadata else None
     key = loaded.template.fields[0]
+    suffix = loaded.manifest.position == "suffix"
+    prediction = MetadataPrediction(loaded.model, loaded.tokenizer.decode, loaded.template, context)
     totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0]))  # group -> condition -> [loss, targets, documents]
     for i in range(n):
         (ct, cl), (kt, kl) = cond.document(i), cool.document(i)
-        tokens, masks, true = conditions(ct, cl, kt, kl, loaded.manifest.bos_id, chosen, context)
+        if suffix:
+            tokens, masks, _ = conditions(kt, kl, kt, kl, loaded.manifest.bos_id, None, context)
+            del tokens["true"], masks["true"]  # the metadata comes after the document: nothing to condition on
+            start, end = suffix_span(len(ct), len(kt))
+            if not np.array_equal(ct[:start], kt[:start]):
+                raise InferenceError(
+                    "the conditioned and cooldown variants disagree on a document's tokens: not document-aligned"
+                )
+            prediction.add(ct, start, end)
+            true = ct[start:end]
+        else:
+            tokens, masks, true = conditions(ct, cl, kt, kl, loaded.manifest.bos_id, chosen, context)
         group = loaded.template.parse(loaded.tokenizer.decode(true.tolist())).get(key, NO_METADATA)
         for c, (loss, count) in token_losses(loaded.model, tokens, masks).items():
             for g in ("all", group):
@@ -115,10 +133,11 @@ def evaluate(
         "context": context,
         "metadata": list(metadata or []),
         "chosen_prefix": loaded.tokenizer.decode(chosen) if chosen is not None else None,
+        "position": loaded.manifest.position,
         **summary(totals["all"]),
         "by": key,
         "groups": [{"value": g, **s} for g, s in (groups[:top] if top > 0 else groups)],
-    }
+    } | ({"metadata_prediction": prediction.report()} if suffix else {})
 
 
 def format_report(report: dict) -> str:
@@ -135,4 +154,14 @@ def format_report(report: dict) -> str:
             f"{label[:31]:<32}{row['documents']:>8,}{row['targets']:>10,}"
             + "".join(f"{row['loss'][c]:>15.4f}" for c in names)
         )
+    if "metadata_prediction" in report:
+        p = report["metadata_prediction"]
+        lines.append(
+            "metadata after the document, predicted exactly (greedy, given the document and the text before "
+            f"the value; {p['documents_without_metadata']:,} documents without metadata):"
+        )
+        lines += [
+            f"  {name:<30}{f['count']:>8,} values {f['correct']:>8,} correct  accuracy {f['accuracy']:.4f}"
+            for name, f in p["fields"].items()
+        ]
     return "\n".join(lines)

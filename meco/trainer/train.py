@@ -188,7 +188,9 @@ def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader
 
     A prefix costs tokens, so a step of the conditioned phase trains less text than a cooldown step; the
     target tokens per sequence of each phase are measured on the first `sample` sequences of a copy of the
-    stream (same seed, packing and metadata mixing), and steps are added until the budget is met."""
+    stream (same seed, packing and metadata mixing), and steps are added until the budget is met. Appended
+    metadata (suffix data) is trained but is no text: the conditioned phase's targets are scaled by the
+    share of text in them, from the manifest's target counts and `metadata_prob`."""
     per_sequence = {}
     for phase in ("conditioned", "cooldown"):
         probe = PackedLoader(
@@ -201,6 +203,12 @@ def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader
             metadata_prob=cfg.metadata_prob,
         )
         per_sequence[phase] = probe.next_batch(sample).num_targets / sample
+    manifest = loader.shards["cooldown"].manifest
+    if manifest.position == "suffix":  # appended metadata is trained, yet no document text: take its share out
+        text_share = (
+            manifest.variant("train", "cooldown").target_tokens / manifest.variant("train", "conditioned").target_tokens
+        )
+        per_sequence["conditioned"] /= cfg.metadata_prob / text_share + 1 - cfg.metadata_prob
     if not min(per_sequence.values()):
         raise ShardFormatError(f"{cfg.data}: the first {sample} sequences hold no target tokens")
 
