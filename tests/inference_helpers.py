@@ -13,7 +13,7 @@ from meco.trainer.train import train
 HOSTS = ["en.wikipedia.org", "www.bbc.co.uk", "example.com"]
 
 
-def prepare_c4(root: Path) -> Path:
+def prepare_c4(root: Path, **options) -> Path:
     from meco.pipeline import PrepareConfig, prepare
 
     src = root / "c4-train.00000-of-01024.json.gz"
@@ -22,7 +22,7 @@ def prepare_c4(root: Path) -> Path:
             text = f"Document {i} talks about topic {i % 7}. " * (3 + i % 5)
             f.write(json.dumps({"text": text, "url": f"https://{HOSTS[i % 3]}/page/{i}", "timestamp": ""}) + "\n")
     out = root / "data"
-    prepare(PrepareConfig(inputs=[str(src)], output=str(out), tasks=1, workers=1, val_fraction=0.2))
+    prepare(PrepareConfig(inputs=[str(src)], output=str(out), tasks=1, workers=1, val_fraction=0.2, **options))
     return out
 
 
