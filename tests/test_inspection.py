@@ -116,3 +116,34 @@ def test_inspect_plot_writes_a_png(prepared_shared, tmp_path):
     pytest.importorskip("matplotlib")
     inspect(prepared_shared, "--plot", tmp_path / "data.png")
     assert (tmp_path / "data.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("position", ["prefix", "suffix"])
+def test_inspect_shows_the_variants_a_folder_supports(tmp_path, position):
+    from tests.conftest import prepare_folder
+
+    records = [{"text": f"page {i}", "url": f"https://{'ab'[i % 2]}.org/{i}", "dump": f"D{i % 3}"} for i in range(9)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "out"
+    prepare_folder(out, [tmp_path / "in"], metadata=["host", "field:dump"], position=position, val_fraction=0)
+    report = json.loads(inspect(out, "--json", "--top", 0))
+    variants = report["variants"]
+    assert (variants["kinds"], variants["fields"], variants["position"]) == (
+        ["host", "field:dump"],
+        {"dump": "as is"},
+        position,
+    )
+    assert variants["template"] == (
+        "URL: {host}\ndump: {dump}\n\n" if position == "prefix" else "\n\nURL: {host}\ndump: {dump}"
+    )
+    assert report["metadata"]["values"] == {
+        "host": [["a.org", 5], ["b.org", 4]],
+        "dump": [["D0", 3], ["D1", 3], ["D2", 3]],
+    }  # read back from the prefixes or the suffixes
+    repeat = next(o for o in variants["options"] if "repeat-prefix" in o)
+    assert ("repeats only BOS" in repeat) == (position == "suffix")
+    text = inspect(out, "--show-tokens", 6)
+    assert f"  position   {position}: " in text and "record fields: dump (as is)" in text
+    assert ("last 6 tokens" in text) == (position == "suffix")
+    assert ("dump: D0<|endoftext|>" in text) == (position == "suffix")  # the suffix, trained: no brackets
