@@ -44,6 +44,21 @@ DAMAGE = {
     "eos": (lambda m: m["tokenizer"].update(eos_id=99), "field tokenizer.eos_id: 99 is not below the vocabulary"),
     "kinds": (lambda m: m["metadata"].update(kinds=["colour"]), "field metadata.kinds: ['colour'] is not a list of"),
     "template": (lambda m: m["metadata"].pop("template"), "field metadata.template: missing"),
+    "position": (lambda m: m["metadata"].update(position="middle"), "field metadata.position: 'middle' is not one of"),
+    "field kind": (lambda m: m["metadata"].update(kinds=["field:host"]), "field metadata.kinds: ['field:host'] is not"),
+    "fields": (lambda m: m["metadata"].update(fields={"q": {}}), "field metadata.fields: names ['q'], but the field"),
+    "bucket": (
+        lambda m: m["metadata"].update(kinds=["host", "field:q"], fields={"q": {"bucket": 0}}),
+        "field metadata.fields.q.bucket: must be at least 1",
+    ),
+    "date": (
+        lambda m: m["metadata"].update(kinds=["field:q"], fields={"q": {"date": "day"}}),
+        "field metadata.fields.q.date: 'day' is not one of",
+    ),
+    "field values": (
+        lambda m: m["documents"].update(field_values={"q.missing": -1}),
+        "field documents.field_values.q.missing: -1 is negative",
+    ),
     "a variant": (lambda m: m["splits"]["train"].pop("cooldown"), "field splits.train: holds ['conditioned']"),
     "alignment": (
         lambda m: m["splits"]["val"]["cooldown"]["files"].clear(),

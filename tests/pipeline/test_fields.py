@@ -206,3 +206,25 @@ def test_each_real_layout_gives_the_field_it_holds(tmp_path, shared_data, tokeni
         tokens, loss = cond.document(i)
         assert tokens.tolist() == prefix + cool.document(i)[0].tolist()
         assert loss.tolist() == [0] * len(prefix) + [1] * len(cool.document(i)[0])
+
+
+def test_the_command_line_parses_fields_buckets_dates_and_position(tmp_path):
+    from click.testing import CliRunner
+
+    from meco.cli import main
+
+    _jsonl(tmp_path / "in" / "docs.jsonl", RECORDS)
+    args = ["prepare", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--val-fraction", "0", "--workers", "1"]
+    for bad, message in (
+        (["--bucket", "q"], "'q': expected NAME=VALUE"),
+        (["--bucket", "q=ten"], "invalid literal for int"),
+        (["-m", "field:q", "--position", "middle"], "'middle' is not one of 'prefix', 'suffix'"),
+        (["-m", "host,field:a-b"], "NAME must be an identifier"),
+    ):
+        result = CliRunner().invoke(main, args + bad)
+        assert result.exit_code != 0 and message in result.output, result.output
+    result = CliRunner().invoke(main, args + ["-m", "host,field:q", "--bucket", "q=4", "--position", "suffix"])
+    assert result.exit_code == 0, result.output
+    assert "field values" in result.output and "q.malformed 1" in result.output
+    manifest = Manifest.read(tmp_path / "out")
+    assert (manifest.kinds, manifest.fields, manifest.position) == (("host", "field:q"), {"q": {"bucket": 4}}, "suffix")
