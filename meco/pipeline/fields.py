@@ -71,8 +71,11 @@ def as_date(value) -> date:
         return value
     if not isinstance(value, str):
         raise Malformed(f"{type(value).__name__} {value!r} is no date")
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):  # UTC as C4 writes it; Python before 3.11 reads only "+00:00"
+        text = text[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(value.strip())
+        return datetime.fromisoformat(text)
     except ValueError as e:
         raise Malformed(f"{value!r} is no ISO 8601 date") from e
 

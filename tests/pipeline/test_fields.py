@@ -43,7 +43,9 @@ def test_a_score_outside_zero_one_or_not_a_number_is_malformed(score):
 
 def test_dates_render_by_year_or_month_from_iso_strings_and_timestamps():
     assert render("2019-04-25T12:57:54Z", {"date": "month"}) == "2019-04"
-    assert render("2019-04-25T12:57:54Z", {"date": "year"}) == "2019"
+    assert (
+        render("2019-04-25T12:57:54Z", {"date": "year"}) == render("2019-12-31T23:59:59z", {"date": "year"}) == "2019"
+    )
     assert render(datetime(2019, 7, 17, 13, 30, 36), {"date": "month"}) == "2019-07"  # RefinedWeb's column
     assert render(" ", {"date": "year"}) is None and render(None, {"date": "year"}) is None  # missing
     for bad in ("yesterday", "2019-13-01", 20190425, {"y": 2019}):
