@@ -69,7 +69,7 @@ def test_inspect_json_equals_the_manifest_and_the_corpus(prepared_shared, shared
     n, shown = int(np.argmax(loss)), min(200, len(tokens))
     assert tokenizer.decode(tokens[:n].tolist()).startswith("URL: ")
     marked = f"[{tokenizer.decode(tokens[:n].tolist())}]{tokenizer.decode(tokens[n:shown].tolist())}"
-    assert report["sample"] == {"document": 0, "tokens": shown, "marked": marked}
+    assert report["sample"] == {"document": 0, "tokens": shown, "part": "first", "marked": marked}
 
 
 def test_inspect_text_shows_counts_top_hosts_and_the_masked_prefix(prepared_shared, shared_data, tokenizer):
