@@ -41,6 +41,7 @@ from .manifest import COMPLETIONS_DIR, SETTINGS, STATS_DIR, ManifestWriter
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
 from .sources import SOURCES, InputError, InputGroup, build_reader, normalize_input, resolve_inputs
+from .split import Part, most_tasks, split_work
 from .topic import TopicClassifier
 from .writer import TASKS_DIR, MecoShardWriter
 
@@ -57,6 +58,7 @@ class PreparePlan:
     groups: list[InputGroup]
     tokenizer: dict
     template: str
+    parts: list[list[Part]]  # per task, what it reads (meco.pipeline.split)
 
 
 def plan(config: PrepareConfig) -> PreparePlan:
@@ -100,11 +102,12 @@ def plan(config: PrepareConfig) -> PreparePlan:
     tokenizer = load_tokenizer(config.tokenizer).describe()
     config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
     groups = resolve_inputs(config.inputs, config.source, output=config.output, text_key=config.text_key)
-    if config.tasks is None:
-        config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
+    if config.tasks is None:  # as many as there are pieces to read (files, parquet row groups), at most a task per CPU
+        config.tasks = max(1, min(most_tasks(groups), os.cpu_count() or 1))
     if config.workers is None:
         config.workers = min(config.tasks, os.cpu_count() or 1)
-    return PreparePlan(config, groups, tokenizer, template)
+    parts = split_work(groups, config.tasks)
+    return PreparePlan(config, groups, tokenizer, template, parts)
 
 
 def save_or_check_settings(p: PreparePlan) -> None:
@@ -117,6 +120,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
         "inputs": [g.to_json() for g in p.groups],
         "tokenizer": p.tokenizer,
         "template": p.template,
+        "plan": [[part.to_json() for part in task] for task in p.parts],
     }
     if out.exists(SETTINGS):
         with out.open(SETTINGS, "rt") as f:
@@ -124,7 +128,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
         if saved == settings:
             return
         changed = {k for k in settings["config"] if saved.get("config", {}).get(k) != settings["config"][k]}
-        changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
+        changed |= {k for k in ("inputs", "tokenizer", "template", "plan") if saved.get(k) != settings[k]}
         changed = ", ".join(sorted(changed))
         if documents_written(out):
             raise SettingsMismatch(
@@ -164,23 +168,16 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
     """(tokenize executor, manifest executor), the second depending on the first."""
     c = p.config
     out = get_datafolder(c.output)
-    readers, files_before = [], 0
-    for i, group in enumerate(p.groups):
-        paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
-        with out.open(paths_file + PARTIAL_SUFFIX, "wt") as f:  # renamed once whole, as every final file is
-            f.write("".join(name + "\n" for name in group.files))
-        out.mv(paths_file + PARTIAL_SUFFIX, paths_file)
-        readers.append(
-            build_reader(
-                group,
-                out.resolve_paths(paths_file),
-                text_key=c.text_key,
-                url_key=c.url_key,
-                max_chars=c.max_doc_chars,
-                rank_offset=files_before,
-            )
+    readers = [
+        build_reader(
+            group,
+            [[(part.file, part.row_groups) for part in task if part.group == i] for task in p.parts],
+            text_key=c.text_key,
+            url_key=c.url_key,
+            max_chars=c.max_doc_chars,
         )
-        files_before += len(group.files)
+        for i, group in enumerate(p.groups)
+    ]
     topic = TopicClassifier(c.topic_model, c.topic_threshold, c.topic_labels) if c.topic_model else None
     pipeline = [
         *readers,
