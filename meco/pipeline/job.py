@@ -97,6 +97,8 @@ def plan(config: PrepareConfig) -> PreparePlan:
         TopicClassifier(config.topic_model, config.topic_threshold, config.topic_labels).check()
     if config.source not in ("auto", *SOURCES):
         raise OptionError(f"--source {config.source!r}: choose from auto, {', '.join(SOURCES)}")
+    if config.work_dir is not None and ("://" in config.work_dir or not os.path.isdir(config.work_dir)):
+        raise OptionError(f"--work-dir {config.work_dir}: not an existing local folder")
     if not 0 <= config.val_fraction < 1:
         raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
     tokenizer = load_tokenizer(config.tokenizer).describe()
@@ -183,7 +185,7 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
         *readers,
         *([DocumentLimit(c.limit)] if c.limit >= 0 else []),
         AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic),
-        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size),
+        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size, c.work_dir),
     ]
     if issubclass(executor_class, LocalPipelineExecutor):
         executor_kwargs.setdefault("workers", c.workers)
