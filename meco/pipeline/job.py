@@ -153,7 +153,7 @@ def documents_written(out) -> bool:
 
 def _clear_run(out) -> None:
     """Everything a run that wrote no document leaves that a rerun would take for its own: task records,
-    completions, stats, input lists, shards (of tasks killed before their record) and partial files.
+    completions, stats, input lists (of older meco), shards (of tasks killed before their record) and partial files.
     The task logs stay, for reading."""
     for name in (TASKS_DIR, "inputs", COMPLETIONS_DIR, STATS_DIR, "logs/manifest", MANIFEST):
         if out.exists(name):

@@ -79,10 +79,15 @@ def resolve_inputs(
             seen.add(real)
             group = groups.setdefault((folder, src.name), InputGroup(folder, src, []))
             group.files.append(rel)
-            group.sizes.append(list(footer.row_group_bytes) if footer else [get_datafolder(folder).size(rel)])
+            group.sizes.append(list(footer.row_group_bytes) if footer else None)
         if not matched:
             what = "a known corpus layout (DCLM, C4, RefinedWeb, jsonl, parquet)" if source == "auto" else source
             raise InputError(f"{spec}: no input files matching {what}")
+    for group in groups.values():  # JSON lines sizes in one call per folder: concurrent requests on S3
+        unsized = [i for i, sizes in enumerate(group.sizes) if sizes is None]
+        found = get_datafolder(group.folder).sizes([group.files[i] for i in unsized]) if unsized else []
+        for i, size in zip(unsized, found, strict=True):
+            group.sizes[i] = [size]
     return list(groups.values())
 
 
