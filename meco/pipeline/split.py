@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ def cut(sizes: list[int], pieces: int) -> list[tuple[int, int]]:
     """`pieces` contiguous ranges [first, end) of the units whose byte sizes are `sizes`, each boundary at the
     unit boundary nearest its equal share of the bytes (integer arithmetic: the same cut on every machine)."""
     pieces = max(1, min(pieces, len(sizes)))
-    total, ends, done = sum(sizes), [], 0
-    cumulative = [done := done + s for s in sizes]
-    start = 0
+    total, cumulative, ends, start = sum(sizes), list(accumulate(sizes)), [], 0
     for j in range(1, pieces):
         # boundary i (after unit i - 1) leaves room for the pieces still to come
         candidates = range(start + 1, len(sizes) - (pieces - j) + 1)
@@ -58,8 +57,8 @@ def pieces_of(group: int, file: str, unit_sizes: list[int], splittable: bool, to
 
 
 def deal(parts: list[Part], tasks: int, paths: dict[int, str]) -> list[list[Part]]:
-    """Largest part first to the least-loaded task; each task's parts then in input order.
-    `paths` gives each group's folder, for breaking ties by full path."""
+    """Largest part first to the least-loaded task (ties: the lower task). `paths` gives each group's folder,
+    so that equal parts go in the order of their full paths."""
     loads = [(0, task) for task in range(tasks)]
     dealt: list[list[Part]] = [[] for _ in range(tasks)]
     by_size = sorted(parts, key=lambda p: (-p.bytes, f"{paths[p.group]}/{p.file}", p.row_groups or (0, 0)))
