@@ -36,6 +36,8 @@ from tests.conftest import DATA_SAMPLES
         (["prepare", "--topic-threshold", "1.5"], "--topic-threshold 1.5: a probability, in [0, 1]"),
         (["prepare", "--topic-threshold", "-0.1"], "--topic-threshold -0.1: a probability, in [0, 1]"),
         (["prepare", "--topic-threshold", "nan"], "--topic-threshold nan: a probability, in [0, 1]"),
+        (["prepare", "--work-dir", "/no/such/dir"], "--work-dir /no/such/dir: not an existing local folder"),
+        (["prepare", "--work-dir", "s3://bucket/tmp"], "--work-dir s3://bucket/tmp: not an existing local folder"),
     ],
 )
 def test_bad_options_fail_before_any_work(tmp_path, args, message):

@@ -53,6 +53,8 @@ def test_other_format_version_and_missing_folder(prepared_copy, tmp_path):
         Shards.open(prepared_copy, "cooldown")
     with pytest.raises(ShardFormatError, match="no such data folder"):
         Shards.open(tmp_path / "nowhere", "cooldown")
+    with pytest.raises(ShardFormatError, match=r"s3://b/out: shards are read \(memory-mapped\) from a local folder"):
+        Shards.open("s3://b/out", "cooldown")
 
 
 def test_read_and_windows_follow_the_concatenated_stream(prepared_shared):

@@ -138,6 +138,11 @@ def _unescape(ctx, param, value):
 )
 @click.option("--batch-size", type=int, default=D.batch_size, show_default=True, help="Documents per tokenizer call.")
 @click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False),
+    help="Local folder where tasks write a remote output's shards before uploading them. [default: system temp]",
+)
+@click.option(
     "--executor",
     type=click.Choice(["local", "slurm"]),
     default="local",

@@ -37,10 +37,11 @@ class PrepareConfig:
     val_fraction: float = 0.01
     max_doc_chars: int = 10_000_000
     batch_size: int = 1000
+    work_dir: str | None = None  # local folder for a remote output's shards before upload; None: the temp dir
 
     def shaping(self) -> dict:
         """The settings that decide the output bytes; a resume must match them."""
         settings = asdict(self)
-        for transient in ("output", "workers", "batch_size"):  # where and how fast, not what
+        for transient in ("output", "workers", "batch_size", "work_dir"):  # where and how fast, not what
             settings.pop(transient)
         return settings

@@ -43,6 +43,7 @@ from .manifest import COMPLETIONS_DIR, SETTINGS, STATS_DIR, ManifestWriter
 from .prefix import AttachMetadataPrefix
 from .readers import DocumentLimit
 from .sources import SOURCES, InputError, InputGroup, build_reader, normalize_input, resolve_inputs
+from .split import Part, most_tasks, split_work
 from .topic import TopicClassifier
 from .writer import TASKS_DIR, MecoShardWriter
 
@@ -60,6 +61,7 @@ class PreparePlan:
     tokenizer: dict
     template: str
     fields: dict[str, dict]  # field:NAME kinds -> how each renders (the manifest's metadata.fields)
+    parts: list[list[Part]]  # per task, what it reads (meco.pipeline.split)
 
 
 def plan(config: PrepareConfig) -> PreparePlan:
@@ -103,16 +105,19 @@ def plan(config: PrepareConfig) -> PreparePlan:
         TopicClassifier(config.topic_model, config.topic_threshold, config.topic_labels).check()
     if config.source not in ("auto", *SOURCES):
         raise OptionError(f"--source {config.source!r}: choose from auto, {', '.join(SOURCES)}")
+    if config.work_dir is not None and ("://" in config.work_dir or not os.path.isdir(config.work_dir)):
+        raise OptionError(f"--work-dir {config.work_dir}: not an existing local folder")
     if not 0 <= config.val_fraction < 1:
         raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
     tokenizer = load_tokenizer(config.tokenizer).describe()
     config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
     groups = resolve_inputs(config.inputs, config.source, output=config.output, text_key=config.text_key)
-    if config.tasks is None:
-        config.tasks = max(1, min(sum(len(g.files) for g in groups), os.cpu_count() or 1))
+    if config.tasks is None:  # as many as there are pieces to read (files, parquet row groups), at most a task per CPU
+        config.tasks = max(1, min(most_tasks(groups), os.cpu_count() or 1))
     if config.workers is None:
         config.workers = min(config.tasks, os.cpu_count() or 1)
-    return PreparePlan(config, groups, tokenizer, template, fields)
+    parts = split_work(groups, config.tasks)
+    return PreparePlan(config, groups, tokenizer, template, fields, parts)
 
 
 def save_or_check_settings(p: PreparePlan) -> None:
@@ -126,6 +131,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
         "tokenizer": p.tokenizer,
         "template": p.template,
         "fields": p.fields,
+        "plan": [[part.to_json() for part in task] for task in p.parts],
     }
     if out.exists(SETTINGS):
         with out.open(SETTINGS, "rt") as f:
@@ -133,7 +139,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
         if saved == settings:
             return
         changed = {k for k in settings["config"] if saved.get("config", {}).get(k) != settings["config"][k]}
-        changed |= {k for k in ("inputs", "tokenizer", "template") if saved.get(k) != settings[k]}
+        changed |= {k for k in ("inputs", "tokenizer", "template", "plan") if saved.get(k) != settings[k]}
         changed = ", ".join(sorted(changed))
         if documents_written(out):
             raise SettingsMismatch(
@@ -156,7 +162,7 @@ def documents_written(out) -> bool:
 
 def _clear_run(out) -> None:
     """Everything a run that wrote no document leaves that a rerun would take for its own: task records,
-    completions, stats, input lists, shards (of tasks killed before their record) and partial files.
+    completions, stats, input lists (of older meco), shards (of tasks killed before their record) and partial files.
     The task logs stay, for reading."""
     for name in (TASKS_DIR, "inputs", COMPLETIONS_DIR, STATS_DIR, "logs/manifest", MANIFEST):
         if out.exists(name):
@@ -173,30 +179,23 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
     """(tokenize executor, manifest executor), the second depending on the first."""
     c = p.config
     out = get_datafolder(c.output)
-    readers, files_before = [], 0
-    for i, group in enumerate(p.groups):
-        paths_file = f"inputs/{i:03d}-{group.source.name}.txt"
-        with out.open(paths_file + PARTIAL_SUFFIX, "wt") as f:  # renamed once whole, as every final file is
-            f.write("".join(name + "\n" for name in group.files))
-        out.mv(paths_file + PARTIAL_SUFFIX, paths_file)
-        readers.append(
-            build_reader(
-                group,
-                out.resolve_paths(paths_file),
-                text_key=c.text_key,
-                url_key=c.url_key,
-                max_chars=c.max_doc_chars,
-                rank_offset=files_before,
-                fields=tuple(field_names(c.metadata)),
-            )
+    readers = [
+        build_reader(
+            group,
+            [[(part.file, part.row_groups) for part in task if part.group == i] for task in p.parts],
+            text_key=c.text_key,
+            url_key=c.url_key,
+            max_chars=c.max_doc_chars,
+            fields=tuple(field_names(c.metadata)),
         )
-        files_before += len(group.files)
+        for i, group in enumerate(p.groups)
+    ]
     topic = TopicClassifier(c.topic_model, c.topic_threshold, c.topic_labels) if c.topic_model else None
     pipeline = [
         *readers,
         *([DocumentLimit(c.limit)] if c.limit >= 0 else []),
         AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic, p.fields),
-        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size, c.position),
+        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size, c.position, c.work_dir),
     ]
     if issubclass(executor_class, LocalPipelineExecutor):
         executor_kwargs.setdefault("workers", c.workers)

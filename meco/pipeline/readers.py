@@ -28,9 +28,9 @@ class CheckedRecords(BaseDiskReader):
     """Turns raw records into Documents holding only text, id, URL and the `fields` asked for by
     `-m field:NAME` (under `metadata["meco_fields"]`), skipping and counting bad ones.
 
-    `rank_offset` deals this reader's files out to tasks as if they followed the files of the readers before
-    it: datatrove gives file j of every reader to task j % tasks, which with several inputs of few files
-    each would pile them all on the first tasks.
+    `parts[rank]` lists what task `rank` reads, as (file, row groups [first, end) or None for all) pairs:
+    meco's plan (meco.pipeline.split), not datatrove's round-robin by name. Without `parts` the reader lists
+    its folder and deals the files as datatrove does.
     """
 
     def __init__(
@@ -39,16 +39,29 @@ class CheckedRecords(BaseDiskReader):
         *,
         url_key: str = "url",
         max_chars: int = 10_000_000,
-        rank_offset: int = 0,
+        parts: list[list[tuple[str, tuple[int, int] | None]]] | None = None,
         fields: tuple[str, ...] = (),
         **kwargs,
     ):
         super().__init__(data_folder, **kwargs)
-        self.url_key, self.max_chars, self.rank_offset, self.fields = url_key, max_chars, rank_offset, tuple(fields)
+        self.url_key, self.max_chars, self.parts, self.fields = url_key, max_chars, parts, tuple(fields)
         self._warned: dict[str, int] = {}
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        return super().run(data, (rank - self.rank_offset) % world_size, world_size)
+        if self.parts is None:
+            yield from super().run(data, rank, world_size)
+            return
+        if len(self.parts) != world_size:
+            raise ValueError(f"the plan has {len(self.parts)} tasks, the executor {world_size}")
+        if data:
+            yield from data
+        for filepath, row_groups in self.parts[rank]:
+            self.stat_update("input_files")
+            where = f", row groups {row_groups[0]} to {row_groups[1] - 1}" if row_groups else ""
+            logger.info(f"Reading input file {filepath}{where}")
+            for document in self.read_file(filepath, row_groups) if row_groups else self.read_file(filepath):
+                self.update_doc_stats(document)
+                yield document
 
     def reject(self, reason: str, where: str, detail: str = "") -> None:
         self.stat_update(f"skipped.{reason}")
@@ -146,7 +159,8 @@ class CheckedParquetReader(CheckedRecords):
         super().__init__(data_folder, **kwargs)
         self.batch_size = batch_size
 
-    def read_file(self, filepath: str):
+    def read_file(self, filepath: str, row_groups: tuple[int, int] | None = None):
+        """Rows of row groups [first, end) (all by default), numbered from the file's first row."""
         import pyarrow.parquet as pq
 
         # page checksums, where the writer stored them, catch flipped bits that would otherwise decode as text
@@ -159,8 +173,9 @@ class CheckedParquetReader(CheckedRecords):
             columns = [
                 c for c in dict.fromkeys((self.text_key, self.url_key, self.id_key, *self.fields)) if c in present
             ]
-            index = 0
-            for group in range(pqf.num_row_groups):
+            first, end = row_groups or (0, pqf.num_row_groups)
+            index = sum(pqf.metadata.row_group(g).num_rows for g in range(first))
+            for group in range(first, end):
                 rows, read = pqf.metadata.row_group(group).num_rows, 0
                 try:
                     for batch in pqf.iter_batches(batch_size=self.batch_size, row_groups=[group], columns=columns):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from datatrove.io import get_datafolder
@@ -34,6 +34,9 @@ class InputGroup:
     folder: str
     source: Source
     files: list[str]
+    # per file, the byte sizes of the pieces it can be read in: the whole file for JSON lines, each row group
+    # for parquet (what meco.pipeline.split deals to tasks); not saved with the inputs, the plan is
+    sizes: list[list[int]] = field(default_factory=list, compare=False)
 
     def to_json(self) -> dict:
         return {"folder": self.folder, "source": self.source.name, "files": self.files}
@@ -64,20 +67,27 @@ def resolve_inputs(
                 raise InputError(f"{_join(folder, rel)}: {kind}, not a regular file; only regular files are read")
         matched = False
         for rel in files:
-            src, columns = _classify(folder, rel, source)
+            src, footer = _classify(folder, rel, source)
             matched = matched or src is not None
             if src is None or (real := _real(folder, rel)) in seen:
                 continue
-            if columns is not None and (text_key or src.text_key) not in columns:
+            if footer is not None and (text_key or src.text_key) not in footer.columns:
                 raise InputError(
-                    f"{_join(folder, rel)}: no {text_key or src.text_key!r} column (columns: {sorted(columns)}); "
-                    "set --text-key"
+                    f"{_join(folder, rel)}: no {text_key or src.text_key!r} column "
+                    f"(columns: {sorted(footer.columns)}); set --text-key"
                 )
             seen.add(real)
-            groups.setdefault((folder, src.name), InputGroup(folder, src, [])).files.append(rel)
+            group = groups.setdefault((folder, src.name), InputGroup(folder, src, []))
+            group.files.append(rel)
+            group.sizes.append(list(footer.row_group_bytes) if footer else None)
         if not matched:
             what = "a known corpus layout (DCLM, C4, RefinedWeb, jsonl, parquet)" if source == "auto" else source
             raise InputError(f"{spec}: no input files matching {what}")
+    for group in groups.values():  # JSON lines sizes in one call per folder: concurrent requests on S3
+        unsized = [i for i, sizes in enumerate(group.sizes) if sizes is None]
+        found = get_datafolder(group.folder).sizes([group.files[i] for i in unsized]) if unsized else []
+        for i, size in zip(unsized, found, strict=True):
+            group.sizes[i] = [size]
     return list(groups.values())
 
 
@@ -161,7 +171,7 @@ def _special_kind(mode: int) -> str | None:
 
 def _without_bookkeeping(files: list[str]) -> list[str]:
     """`files` without what meco and datatrove write beside data: a folder holding `prepare.json` is a meco
-    output (settings, task records, logs, manifest, `inputs/*.txt`), one holding `executor.json` a datatrove
+    output (settings, task records, logs, manifest), one holding `executor.json` a datatrove
     logging folder (stats, completions); `*.partial` files are writes in progress."""
     marked = [f[: -len(name)] for f in files for name in BOOKKEEPING_MARKERS if f == name or f.endswith("/" + name)]
     if marked:
@@ -202,49 +212,61 @@ def _classify_by_name(rel: str, source: str) -> Source | None:
     return next((found for name in names if (found := _match(SOURCES[name], rel))), None)
 
 
-def _classify(folder: str, rel: str, source: str) -> tuple[Source | None, set[str] | None]:
-    """The file's layout, and its columns where it is parquet (read from the footer, once)."""
+@dataclass(frozen=True)
+class ParquetFooter:
+    """What planning needs of a parquet file: its columns and the compressed bytes of each row group."""
+
+    columns: frozenset[str]
+    row_group_bytes: tuple[int, ...]
+
+
+def _classify(folder: str, rel: str, source: str) -> tuple[Source | None, ParquetFooter | None]:
+    """The file's layout, and its footer where it is parquet (read once)."""
     if source != "auto":
         src = _match(SOURCES[source], rel)
-        return src, _parquet_columns(folder, rel) if src is not None and src.reader == "parquet" else None
+        return src, _parquet_footer(folder, rel) if src is not None and src.reader == "parquet" else None
     for name in ("c4", "dclm"):
         if found := _match(SOURCES[name], rel):
             return found, None
     if _match(SOURCES["parquet"], rel):
-        columns = _parquet_columns(folder, rel)
-        return SOURCES["refinedweb"] if columns >= {"content", "url"} else SOURCES["parquet"], columns
+        footer = _parquet_footer(folder, rel)
+        return SOURCES["refinedweb"] if footer.columns >= {"content", "url"} else SOURCES["parquet"], footer
     return _match(SOURCES["jsonl"], rel), None
 
 
-def _parquet_columns(folder: str, rel: str) -> set[str]:
+def _parquet_footer(folder: str, rel: str) -> ParquetFooter:
     import pyarrow.parquet as pq
 
     try:
         with get_datafolder(folder).open(rel, "rb") as f:
-            return set(pq.ParquetFile(f).schema_arrow.names)
+            parquet = pq.ParquetFile(f)
+            groups = [parquet.metadata.row_group(i) for i in range(parquet.metadata.num_row_groups)]
+            return ParquetFooter(
+                frozenset(parquet.schema_arrow.names),
+                tuple(sum(g.column(c).total_compressed_size for c in range(g.num_columns)) for g in groups),
+            )
     except Exception as e:  # pyarrow raises several unrelated types for a bad file
         raise InputError(f"{folder}/{rel}: not a readable parquet file ({e})") from e
 
 
 def build_reader(
     group: InputGroup,
-    paths_file: str,
+    parts: list[list],
     *,
     text_key: str | None,
     url_key: str | None,
     max_chars: int,
-    rank_offset: int,
     fields: tuple[str, ...] = (),
 ):
-    """The datatrove reader for one group; explicit --text-key/--url-key win over the source's fields;
-    `fields` are the record fields that `-m field:NAME` reads."""
+    """The datatrove reader for one group, reading `parts[rank]` ((file, row groups or None) pairs) in task
+    `rank`; explicit --text-key/--url-key win over the source's fields; `fields` are the record fields that
+    `-m field:NAME` reads."""
     cls = CheckedJsonlReader if group.source.reader == "jsonl" else CheckedParquetReader
     return cls(
         group.folder,
-        paths_file=paths_file,
+        parts=parts,
         text_key=text_key or group.source.text_key,
         url_key=url_key or group.source.url_key,
         max_chars=max_chars,
-        rank_offset=rank_offset,
         fields=fields,
     )

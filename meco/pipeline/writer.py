@@ -28,6 +28,7 @@ from datatrove.utils.logging import logger
 from ..shards import SPLITS, ShardWriter, token_dtype, write_json_atomically
 from ..tokenizer import load_tokenizer
 from .prefix import PREFIX_KEY
+from .staging import ShardStaging
 
 TASKS_DIR = "tasks"  # OUT/tasks/<rank>.json: what each finished task wrote, for the manifest
 PROGRESS_EVERY_S = 15.0
@@ -126,16 +127,18 @@ class MecoShardWriter(PipelineStep):
         seed: int = 0,
         batch_size: int = 1000,
         position: str = "prefix",
+        work_dir: str | None = None,
     ):
         super().__init__()
-        self.output_folder, self.tokenizer_spec = output_folder, tokenizer
-        self.val_fraction, self.seed, self.batch_size, self.position = val_fraction, seed, batch_size, position
+        self.output_folder, self.tokenizer_spec, self.position = output_folder, tokenizer, position
+        self.val_fraction, self.seed, self.batch_size, self.work_dir = val_fraction, seed, batch_size, work_dir
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         started = time.time()
         tokenizer = load_tokenizer(self.tokenizer_spec)
         dtype = token_dtype(tokenizer.vocab_size)
         out = get_datafolder(self.output_folder)
+        staging = ShardStaging(out, rank, self.work_dir)
         prefix_cache = PrefixCache(tokenizer, dtype)
         sample = ExactnessSample()
         logger.info(f"task {rank}: tokenizing with {tokenizer.engine()}")
@@ -144,7 +147,7 @@ class MecoShardWriter(PipelineStep):
 
         def writer(split: str, variant: str) -> ShardWriter:
             if (split, variant) not in writers:
-                folder = get_datafolder(out.resolve_paths(f"{SPLITS[split]}/{variant}".lstrip("/")))
+                folder = staging.folder(f"{SPLITS[split]}/{variant}".lstrip("/"))
                 writers[split, variant] = ShardWriter(folder, f"{rank:05d}.ds", dtype, tokenizer.name)
             return writers[split, variant]
 
@@ -174,6 +177,9 @@ class MecoShardWriter(PipelineStep):
             yield from batch
 
         files = {f"{split}/{variant}": w.commit().to_json() for (split, variant), w in sorted(writers.items())}
+        for (split, variant), w in sorted(writers.items()):
+            staging.publish(f"{SPLITS[split]}/{variant}".lstrip("/"), w.name)
+        staging.close()
         record = {
             "rank": rank,
             "files": files,

@@ -194,6 +194,11 @@ class Manifest:
     @classmethod
     def read(cls, root: str | os.PathLike) -> Manifest:
         """Load and check `root/manifest.json`, with errors that say which folder and what is wrong."""
+        if "://" in str(root):  # Path() would fold s3://b/x into s3:/b/x and call it missing
+            raise ShardFormatError(
+                f"{root}: shards are read (memory-mapped) from a local folder; copy the prepared folder here "
+                f"first (e.g. `aws s3 sync {root} DIR`) and give DIR"
+            )
         root = Path(root)
         path = root / MANIFEST
         if not root.is_dir():

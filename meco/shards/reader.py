@@ -100,8 +100,8 @@ class Shards:
     @classmethod
     def open(cls, root: str | os.PathLike, variant: str, split: str = "train", verify: bool = False) -> Shards:
         """Map every shard the manifest lists; `verify` also checks each file's sha256 (reads everything)."""
-        root = Path(root)
         manifest = Manifest.read(root)
+        root = Path(root)
         if variant not in VARIANTS:
             raise OptionError(f"variant must be one of {VARIANTS}, not {variant!r}")
         folder = variant_dir(root, split, variant)

@@ -129,8 +129,8 @@ def build_run(cfg: TrainConfig) -> Run:
     checked before the model is allocated."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)  # torch's default on a shared machine can be several times slower
+    manifest = Manifest.read(cfg.data)
     out, data = Path(cfg.out), Path(cfg.data)
-    manifest = Manifest.read(data)
     data_sha256 = sha256_file(data / MANIFEST)
     model_config = build_model_config(cfg, manifest)
     strategy = parallel.choose(cfg.parallel, model_config)

@@ -121,6 +121,25 @@ def test_a_corrupt_parquet_row_group_counts_its_rows_and_later_groups_are_read(t
     assert "row group 1" in log
 
 
+def test_a_corrupt_row_group_inside_a_planned_piece_is_counted_by_the_task_that_reads_it(tmp_path):
+    texts = [f"row {i} " + "y" * 50 for i in range(300)]
+    pq.write_table(pa.table({"text": texts}), tmp_path / "p.parquet", row_group_size=50, compression="none")
+    data = bytearray((tmp_path / "p.parquet").read_bytes())
+    start = pq.ParquetFile(tmp_path / "p.parquet").metadata.row_group(1).column(0).data_page_offset
+    data[start : start + 64] = b"\xff" * 64
+    (tmp_path / "p.parquet").write_bytes(bytes(data))
+    parts = [[("p.parquet", (0, 3))], [("p.parquet", (3, 6))]]  # two tasks, three row groups each
+    for rank, expected_texts, expected_counts in (
+        (0, texts[:50] + texts[100:150], {"skipped.unreadable_row_group": 50}),
+        (1, texts[150:], {}),
+    ):
+        reader = CheckedParquetReader(str(tmp_path), parts=parts, batch_size=30)
+        docs = list(reader.run(rank=rank, world_size=2))
+        assert [d.text for d in docs] == expected_texts
+        assert docs[0].id == f"p.parquet/{0 if rank == 0 else 150}"  # rows numbered from the file's first
+        assert {k: v.total for k, v in reader.stats.stats.items() if k.startswith("skipped.")} == expected_counts
+
+
 def test_every_bit_flip_near_a_gzip_end_keeps_only_exact_records(tmp_path):
     """Flips in the last block and trailer can make the inflater run on through the trailer and look like a cut
     file; the trailer's size tells them apart, so no garbled record gets through."""

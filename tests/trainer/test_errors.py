@@ -35,6 +35,12 @@ def test_missing_data_folder(tmp_path):
     )
 
 
+def test_data_on_object_storage_asks_for_a_local_copy(tmp_path):
+    assert "s3://bucket/out: shards are read (memory-mapped) from a local folder; copy" in fails(
+        "s3://bucket/out", tmp_path / "out"
+    )
+
+
 def test_manifest_of_another_version(data, tmp_path):
     manifest = json.loads((data / "manifest.json").read_text())
     (data / "manifest.json").write_text(json.dumps({**manifest, "version": 2}))

@@ -1,0 +1,32 @@
+"""A remote output other than an object store (fsspec's in-memory filesystem here): shards staged locally,
+uploaded under a partial name and renamed, byte-identical to a local run."""
+
+from __future__ import annotations
+
+import fsspec
+import pytest
+
+from tests.conftest import DATA_SAMPLES, prepare_folder
+
+
+def test_a_remote_output_is_staged_in_the_work_dir_and_matches_a_local_run(tmp_path):
+    c4 = DATA_SAMPLES / "c4"
+    if not c4.is_dir():
+        pytest.skip("data_samples/ not generated")
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    prepare_folder(tmp_path / "local", [c4], tasks=1, val_fraction=0.1)
+    prepare_folder("memory://meco-staging-test", [c4], tasks=1, val_fraction=0.1, work_dir=str(work_dir))
+    memory = fsspec.filesystem("memory")
+    try:
+        names = [n.removeprefix("/meco-staging-test/") for n in memory.find("/meco-staging-test")]
+        shards = sorted(n for n in names if n.split("/")[0] in ("conditioned", "cooldown", "val"))
+        assert len(shards) == 2 * 2 * 4
+        for name in shards:
+            assert memory.cat(f"/meco-staging-test/{name}") == (tmp_path / "local" / name).read_bytes(), name
+        assert not [n for n in names if n.endswith(".partial")]
+        log = memory.cat("/meco-staging-test/logs/tokenize/logs/task_00000.log").decode()
+        assert f"writing shards in {work_dir}/meco-task00000-" in log
+        assert list(work_dir.iterdir()) == []
+    finally:
+        memory.rm("/meco-staging-test", recursive=True)
