@@ -138,6 +138,13 @@ def _unescape(ctx, param, value):
 )
 @click.option("--batch-size", type=int, default=D.batch_size, show_default=True, help="Documents per tokenizer call.")
 @click.option(
+    "--tokenizer-cache-mib",
+    type=int,
+    default=D.tokenizer_cache_mib,
+    show_default=True,
+    help="Memory gigatoken's encode cache may add to a worker before the encoder is rebuilt (more: less CPU).",
+)
+@click.option(
     "--work-dir",
     type=click.Path(file_okay=False),
     help="Local folder where tasks write a remote output's shards before uploading them. [default: system temp]",

@@ -38,10 +38,17 @@ class PrepareConfig:
     max_doc_chars: int = 10_000_000
     batch_size: int = 1000
     work_dir: str | None = None  # local folder for a remote output's shards before upload; None: the temp dir
+    tokenizer_cache_mib: int = 64  # memory gigatoken's cache may add to a worker before its encoder is rebuilt
 
     def shaping(self) -> dict:
         """The settings that decide the output bytes; a resume must match them."""
         settings = asdict(self)
-        for transient in ("output", "workers", "batch_size", "work_dir"):  # where and how fast, not what
+        for transient in (
+            "output",
+            "workers",
+            "batch_size",
+            "work_dir",
+            "tokenizer_cache_mib",
+        ):  # where and how fast, not what
             settings.pop(transient)
         return settings

@@ -88,7 +88,7 @@ def plan(config: PrepareConfig) -> PreparePlan:
             f"--template {template!r} does not {side} in a space or newline: the metadata runs straight into the "
             "document's text (add \\n\\n as the default template does)"
         )
-    for name in ("tasks", "workers", "batch_size", "max_doc_chars"):
+    for name in ("tasks", "workers", "batch_size", "max_doc_chars", "tokenizer_cache_mib"):
         if getattr(config, name) is not None and getattr(config, name) < 1:
             raise OptionError(f"--{name.replace('_', '-')} {getattr(config, name)}: must be at least 1")
     if config.limit == 0 or config.limit < -1:
@@ -195,7 +195,9 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
         *readers,
         *([DocumentLimit(c.limit)] if c.limit >= 0 else []),
         AttachMetadataPrefix(c.metadata, p.template, c.hash_salt, topic, p.fields),
-        MecoShardWriter(c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size, c.position, c.work_dir),
+        MecoShardWriter(
+            c.output, c.tokenizer, c.val_fraction, c.seed, c.batch_size, c.position, c.work_dir, c.tokenizer_cache_mib
+        ),
     ]
     if issubclass(executor_class, LocalPipelineExecutor):
         executor_kwargs.setdefault("workers", c.workers)

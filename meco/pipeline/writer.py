@@ -128,14 +128,18 @@ class MecoShardWriter(PipelineStep):
         batch_size: int = 1000,
         position: str = "prefix",
         work_dir: str | None = None,
+        tokenizer_cache_mib: int = 64,
     ):
         super().__init__()
         self.output_folder, self.tokenizer_spec, self.position = output_folder, tokenizer, position
+        self.tokenizer_cache_mib = tokenizer_cache_mib
         self.val_fraction, self.seed, self.batch_size, self.work_dir = val_fraction, seed, batch_size, work_dir
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         started = time.time()
         tokenizer = load_tokenizer(self.tokenizer_spec)
+        if tokenizer.fast is not None:
+            tokenizer.fast.cache_budget = self.tokenizer_cache_mib << 20
         dtype = token_dtype(tokenizer.vocab_size)
         out = get_datafolder(self.output_folder)
         staging = ShardStaging(out, rank, self.work_dir)
@@ -176,6 +180,8 @@ class MecoShardWriter(PipelineStep):
                 )
             yield from batch
 
+        if tokenizer.fast is not None:  # how often the cache filled its budget (--tokenizer-cache-mib)
+            self.stat_update("tokenizer_builds", value=tokenizer.fast.builds)
         files = {f"{split}/{variant}": w.commit().to_json() for (split, variant), w in sorted(writers.items())}
         for (split, variant), w in sorted(writers.items()):
             staging.publish(f"{SPLITS[split]}/{variant}".lstrip("/"), w.name)

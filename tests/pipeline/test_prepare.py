@@ -283,3 +283,30 @@ def test_batch_size_may_change_on_resume_and_output_is_the_same(tmp_path, shared
     prepare_folder(tmp_path / "b", [c4], batch_size=3)  # a resume with another batch size is accepted
     for name in ("conditioned/00000.ds", "cooldown/00000.ds.loss", "val/conditioned/00000.ds.index"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_tokenizer_cache_budget_rebuilds_the_encoder_and_leaves_the_output_alone(tmp_path, shared_data, monkeypatch):
+    """--tokenizer-cache-mib only trades memory for CPU: a 1 MiB budget rebuilds gigatoken's encoder again
+    and again (counted in the task's stats), the shards stay byte-identical, and a resume may change it."""
+    import meco.fast_tokenizer
+
+    monkeypatch.setattr(meco.fast_tokenizer, "MIN_CHARS_PER_BUILD", 0)  # the task runs in this process
+    c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
+    builds = {}
+    for name, mib in (("small", 1), ("default", 64)):
+        prepare_folder(tmp_path / name, [c4], batch_size=20, tokenizer_cache_mib=mib)
+        stats = json.loads((tmp_path / name / "logs" / "tokenize" / "stats.json").read_text())
+        count = next(s["stats"]["tokenizer_builds"] for s in stats if "tokenizer_builds" in s["stats"])
+        builds[name] = count if isinstance(count, int) else count["total"]  # datatrove saves a lone 1 bare
+    assert builds["default"] == 1 < builds["small"], builds
+    for name in ("conditioned/00000.ds", "cooldown/00000.ds.loss", "val/conditioned/00000.ds.index"):
+        assert (tmp_path / "small" / name).read_bytes() == (tmp_path / "default" / name).read_bytes()
+    prepare_folder(tmp_path / "small", [c4], tokenizer_cache_mib=512)  # a resume with another budget
+
+
+def test_tokenizer_cache_budget_below_one_is_refused(tmp_path):
+    from meco.errors import OptionError
+    from meco.pipeline import PrepareConfig, prepare
+
+    with pytest.raises(OptionError, match="--tokenizer-cache-mib 0: must be at least 1"):
+        prepare(PrepareConfig(inputs=[str(DATA_SAMPLES)], output=str(tmp_path / "out"), tokenizer_cache_mib=0))
