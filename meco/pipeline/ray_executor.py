@@ -1,0 +1,100 @@
+"""`meco prepare --executor ray`: datatrove's `RayPipelineExecutor`, on a running cluster or a local one.
+
+datatrove 0.10's executor leaves three things to its caller, each done here:
+- connecting: `run()` joins the cluster at `address` (when it is None, a new local cluster, stopped after
+  the run) unless Ray is already initialised (a `ray.init()` of the user's), and lets go of it when done;
+- failed tasks: datatrove logs them and goes on, and its manifest stage would then wait for the unfinished
+  tokenize tasks forever (a two-minute sleep in a loop); here each stage ends with an error naming its
+  unfinished tasks, and a rerun resumes;
+- a task that can never be placed (more CPUs or memory than any node has) would wait forever too; on a local
+  cluster that is an error up front, on a running one (which may grow) a warning.
+Tasks run in the driver's working directory where the node has it, so relative paths (a tokenizer.json, a
+topic model, the output) mean what they mean on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+
+from datatrove.executor import RayPipelineExecutor
+from datatrove.utils.logging import logger
+
+from ..errors import MecoError, OptionError
+from .executor import TaskFailed
+
+
+class RayMissing(MecoError, ImportError):
+    """`--executor ray` without the `ray` package."""
+
+
+def require_ray() -> None:
+    """Fail in one line, naming the extra to install, where `ray` is not importable."""
+    try:
+        import ray  # noqa: F401
+    except ImportError as e:
+        raise RayMissing(f'--executor ray needs the `ray` package ({e}): pip install "meco[ray]"') from e
+
+
+class RayExecutor(RayPipelineExecutor):
+    """`RayPipelineExecutor` that connects by itself and never waits on tasks that cannot finish."""
+
+    def __init__(self, *args, address: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.address, self.working_dir = address, os.getcwd()
+
+    @property
+    def stage(self) -> str:
+        """The stage's name for messages: the last part of its logging folder (`tokenize`, `manifest`)."""
+        return self.logging_dir.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def run(self):
+        import ray
+
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(address=self.address or "local", logging_level="WARNING")
+        try:
+            self._check_resources(started_here)
+            if self.depends:
+                if not self.depends._launched:
+                    self.depends.run()
+                self.depends.check_finished()
+            super().run()
+            self.check_finished()
+        finally:
+            if started_here:
+                ray.shutdown()
+
+    def check_finished(self) -> None:
+        """datatrove only logs a task that failed; raise, naming the tasks and where their logs are."""
+        if missing := self.get_incomplete_ranks(skip_completed=True):
+            logs = self.logging_dir.resolve_paths("logs")
+            raise TaskFailed(f"{self.stage} tasks {missing} have not finished; their logs are in {logs}")
+
+    def _check_resources(self, started_here: bool) -> None:
+        import ray
+
+        problem = unplaceable(
+            [n["Resources"] for n in ray.nodes() if n["Alive"]], self.cpus_per_task, self.mem_per_cpu_gb
+        )
+        if problem and started_here and self.address is None:  # a local cluster of ours: it will not grow
+            raise OptionError(f"{problem}: ask for less")
+        if problem:
+            logger.warning(f"{problem}: the tasks wait until such a node joins")
+
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        if os.path.isdir(self.working_dir):  # runs in a process of its own (datatrove's pool), so this is local
+            os.chdir(self.working_dir)
+        return super()._run_for_rank(rank, local_rank, node_rank)
+
+
+def unplaceable(nodes: list[dict], cpus: int, mem_per_cpu_gb: float) -> str | None:
+    """Why no node (Ray resource dicts) can take a task of `cpus` CPUs and their memory; None if one can."""
+    memory = mem_per_cpu_gb * cpus * 2**30
+    if any(r.get("CPU", 0) >= cpus and r.get("memory", 0) >= memory for r in nodes):
+        return None
+    largest = max(nodes, key=lambda r: (r.get("CPU", 0), r.get("memory", 0)), default={})
+    return (
+        f"a task needs {cpus} CPUs and {memory / 2**30:g} GiB (--ray-cpus-per-task, --ray-mem-per-cpu-gb), and the "
+        f"largest node of the Ray cluster has {largest.get('CPU', 0):g} CPUs and {largest.get('memory', 0) / 2**30:.1f} GiB"
+    )
