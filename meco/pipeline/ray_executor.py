@@ -20,7 +20,7 @@ from datatrove.executor import RayPipelineExecutor
 from datatrove.utils.logging import logger
 
 from ..errors import MecoError, OptionError
-from .executor import TaskFailed
+from .executor import NamedStage, TaskFailed
 
 
 class RayMissing(MecoError, ImportError):
@@ -35,17 +35,12 @@ def require_ray() -> None:
         raise RayMissing(f'--executor ray needs the `ray` package ({e}): pip install "meco[ray]"') from e
 
 
-class RayExecutor(RayPipelineExecutor):
+class RayExecutor(NamedStage, RayPipelineExecutor):
     """`RayPipelineExecutor` that connects by itself and never waits on tasks that cannot finish."""
 
     def __init__(self, *args, address: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.address, self.working_dir = address, os.getcwd()
-
-    @property
-    def stage(self) -> str:
-        """The stage's name for messages: the last part of its logging folder (`tokenize`, `manifest`)."""
-        return self.logging_dir.path.rstrip("/").rsplit("/", 1)[-1]
 
     def run(self):
         import ray
