@@ -1,13 +1,16 @@
 """`meco prepare --executor ray`: datatrove's `RayPipelineExecutor`, on a running cluster or a local one.
 
-datatrove 0.10's executor leaves three things to its caller, each done here:
+datatrove 0.10's executor leaves four things to its caller, each done here:
 - connecting: `run()` joins the cluster at `address` (when it is None, a new local cluster, stopped after
   the run) unless Ray is already initialised (a `ray.init()` of the user's), and lets go of it when done;
 - failed tasks: datatrove logs them and goes on, and its manifest stage would then wait for the unfinished
   tokenize tasks forever (a two-minute sleep in a loop); here each stage ends with an error naming its
   unfinished tasks, and a rerun resumes;
 - a task that can never be placed (more CPUs or memory than any node has) would wait forever too; on a local
-  cluster that is an error up front, on a running one (which may grow) a warning.
+  cluster that is an error up front, on a running one (which may grow) a warning;
+- a task process killed by a signal (the out-of-memory killer's SIGKILL): datatrove runs each task in a
+  `multiprocess` pool inside its Ray actor, and a pool waits forever for the result of a worker that died.
+  So the task runs in a child of the pool's worker, which waits on its exit and fails the task, naming it.
 Tasks run in the driver's working directory where the node has it, so relative paths (a tokenizer.json, a
 topic model, the output) mean what they mean on the command line.
 """
@@ -15,9 +18,12 @@ topic model, the output) mean what they mean on the command line.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 
 from datatrove.executor import RayPipelineExecutor
 from datatrove.utils.logging import logger
+from datatrove.utils.stats import PipelineStats
 
 from ..errors import MecoError, OptionError
 from .executor import NamedStage, TaskFailed
@@ -77,10 +83,32 @@ class RayExecutor(NamedStage, RayPipelineExecutor):
         if problem:
             logger.warning(f"{problem}: the tasks wait until such a node joins")
 
-    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
-        if os.path.isdir(self.working_dir):  # runs in a process of its own (datatrove's pool), so this is local
+    def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1) -> PipelineStats:
+        """Runs in a worker of datatrove's pool, in the driver's working directory, the task in a child process.
+        The task saves its stats itself; datatrove's actor drops what this returns."""
+        if os.path.isdir(self.working_dir):  # a process of the pool's own, so this changes nothing else
             os.chdir(self.working_dir)
-        return super()._run_for_rank(rank, local_rank, node_rank)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                super()._run_for_rank(rank, local_rank, node_rank)
+                code = 0
+            finally:  # an exception is in the task's log already (datatrove's logger.exception)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            name = signal.Signals(os.WTERMSIG(status)).name
+            hint = " (the out-of-memory killer sends SIGKILL: more --ray-mem-per-cpu-gb puts fewer tasks on a node)"
+            problem = f"{self.stage} task {rank} was killed by signal {name}{hint if name == 'SIGKILL' else ''}"
+        elif os.WEXITSTATUS(status):
+            problem = f"{self.stage} task {rank} failed; its log: {self.logging_dir.resolve_paths(f'logs/task_{rank:05d}.log')}"
+        else:
+            return PipelineStats()
+        print(problem, file=sys.stderr, flush=True)  # Ray shows it in the driver's output
+        raise TaskFailed(problem)
 
 
 def unplaceable(nodes: list[dict], cpus: int, mem_per_cpu_gb: float) -> str | None:

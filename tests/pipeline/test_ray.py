@@ -1,12 +1,13 @@
 """`meco prepare --executor ray` on real Ray clusters on this machine, every address on 127.0.0.1: one that meco
 starts for the run, and one the tests start with `ray start` and connect to with --ray-address. The shards are
-byte-identical to the local executor's, a killed driver's rerun redoes only the unfinished tasks, a failing
-task ends the run with an error naming it, and no Ray process outlives its cluster."""
+byte-identical to the local executor's, a killed driver's rerun redoes only the unfinished tasks, a failing or
+killed task ends the run with an error naming it, and no Ray process outlives its cluster."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -188,6 +189,42 @@ def test_killed_driver_rerun_redoes_only_unfinished_tasks(tmp_path, reference, r
     assert f"Will run pipeline on {TASKS - len(finished)} incomplete ranks out of {TASKS} total" in output
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in done_before} == done_before  # not redone
     assert compare_outputs(reference, out) == 2 * 2 * 4 * TASKS + 2 + 3
+
+
+@requires_ray
+@pytest.mark.slow
+def test_task_process_killed_on_ray_ends_the_run_naming_it(tmp_path, ray_cluster):
+    """SIGKILL to a running task's process, as the out-of-memory killer sends: datatrove's pool would wait for
+    it forever; the run ends with an error naming the task and the signal, after the other tasks finished."""
+    args = [str(DATA_SAMPLES), "-o", "out", *OPTIONS, "--executor", "ray", "--ray-address", ray_cluster]
+    args += ["--ray-cpus-per-task", "2"]
+    sid, log = _session_of_cluster(ray_cluster), tmp_path / "driver.log"
+    with open(log, "w") as f:
+        run = meco(*args, cwd=tmp_path, stdout=f)
+        deadline = time.time() + 300
+        while not (tasks := task_processes(sid)):
+            assert run.poll() is None and time.time() < deadline, "the run ended before a task started"
+            time.sleep(0.02)
+        os.kill(tasks[0], signal.SIGKILL)
+        assert run.wait(timeout=300) == 1
+    output = log.read_text()
+    killed = int(re.search(r"tokenize task (\d+) was killed by signal SIGKILL \(the out-of-memory killer", output)[1])
+    assert f"tokenize tasks [{killed}] have not finished; their logs are in {tmp_path / 'out'}" in output
+    done = sorted(int(p.name) for p in (tmp_path / "out").glob("logs/tokenize/completions/*"))
+    assert done == [r for r in range(TASKS) if r != killed]
+
+
+def task_processes(sid: int) -> list[int]:
+    """The processes that run datatrove tasks: children of the pool workers of the Ray actors."""
+    workers = set(rank_workers(sid))
+    return [p for p in workers if _parent(p) in workers and _parent(_parent(p)) in workers]
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
 
 
 def _session_of_cluster(address: str) -> int:
