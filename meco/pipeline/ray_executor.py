@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 
 from datatrove.executor import RayPipelineExecutor
@@ -41,6 +42,21 @@ def require_ray() -> None:
         raise RayMissing(f'--executor ray needs the `ray` package ({e}): pip install "meco[ray]"') from e
 
 
+class RayUnreachable(MecoError, ConnectionError):
+    """--ray-address names a host and port where nothing answers."""
+
+
+def check_reachable(address: str | None) -> None:
+    """`ray.init` retries an address where nothing listens for minutes; a refused connection is known at once."""
+    if address in (None, "auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except (OSError, ValueError) as e:
+        raise RayUnreachable(f"--ray-address {address}: no Ray cluster answers there ({e})") from e
+
+
 class RayExecutor(NamedStage, RayPipelineExecutor):
     """`RayPipelineExecutor` that connects by itself and never waits on tasks that cannot finish."""
 
@@ -53,6 +69,7 @@ class RayExecutor(NamedStage, RayPipelineExecutor):
 
         started_here = not ray.is_initialized()
         if started_here:
+            check_reachable(self.address)
             ray.init(address=self.address or "local", logging_level="WARNING")
         try:
             self._check_resources(started_here)

@@ -48,6 +48,18 @@ def test_ray_executor_without_ray_names_the_extra(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@requires_ray
+def test_a_ray_address_where_nothing_listens_is_refused_at_once(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free, and nothing listens once the socket is closed
+    args = ["prepare", str(DATA_SAMPLES), "-o", str(tmp_path / "out"), "--executor", "ray"]
+    result = CliRunner().invoke(main, [*args, "--ray-address", f"127.0.0.1:{port}"])
+    assert result.exit_code == 1
+    error = result.output.strip().splitlines()[-1]
+    assert error.startswith(f"Error: --ray-address 127.0.0.1:{port}: no Ray cluster answers there (")
+
+
 def test_a_task_that_cannot_be_placed_is_named():
     from meco.pipeline.ray_executor import unplaceable
 
