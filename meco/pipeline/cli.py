@@ -145,9 +145,10 @@ def prepare_command(
     config = PrepareConfig(**options, **({"inputs": list(inputs)} if inputs else {}))
     started = time.time()
     if executor == "ray":
-        from .ray_executor import RayExecutor, require_ray
+        from .ray_executor import RayExecutor, check_reachable, require_ray
 
         require_ray()
+        check_reachable(ray_address)  # before any work; RayExecutor checks again for users who drive it from Python
         for name, value in (("--ray-cpus-per-task", ray_cpus_per_task), ("--ray-mem-per-cpu-gb", ray_mem_per_cpu_gb)):
             if value <= 0:
                 raise click.UsageError(f"{name} {value}: must be above 0")

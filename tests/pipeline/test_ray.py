@@ -58,6 +58,7 @@ def test_a_ray_address_where_nothing_listens_is_refused_at_once(tmp_path):
     assert result.exit_code == 1
     error = result.output.strip().splitlines()[-1]
     assert error.startswith(f"Error: --ray-address 127.0.0.1:{port}: no Ray cluster answers there (")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_task_that_cannot_be_placed_is_named():
