@@ -10,7 +10,9 @@ import importlib
 
 _EXPORTS = {
     "PrepareConfig": ".config",
+    "RayExecutor": ".ray_executor",
     "build_executors": ".job",
+    "finalize": ".finalize",
     "plan": ".job",
     "prepare": ".job",
     "save_or_check_settings": ".job",

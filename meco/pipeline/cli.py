@@ -151,10 +151,24 @@ def _unescape(ctx, param, value):
 )
 @click.option(
     "--executor",
-    type=click.Choice(["local", "slurm"]),
+    type=click.Choice(["local", "slurm", "ray"]),
     default="local",
     show_default=True,
-    help="local processes, or a Slurm job array (then the manifest job runs after it).",
+    help="local processes, a Slurm job array (then the manifest job runs after it), or Ray tasks.",
+)
+@click.option(
+    "--ray-address",
+    help="Ray cluster to run on (HOST:PORT as `ray start` prints it, or `auto` for this machine's); "
+    "without it a local Ray is started for the run and stopped after it.",
+)
+@click.option("--ray-cpus-per-task", type=int, default=1, show_default=True, help="CPUs Ray reserves per task.")
+@click.option(
+    "--ray-mem-per-cpu-gb", type=float, default=2.0, show_default=True, help="Memory Ray reserves per task CPU."
+)
+@click.option(
+    "--finalize",
+    metavar="OUT",
+    help="Only write OUT's manifest, for tasks that ran elsewhere (settings from OUT/prepare.json).",
 )
 @click.option("--slurm-partition", help="Slurm partition (required with --executor slurm).")
 @click.option("--slurm-time", default="24:00:00", show_default=True, help="Slurm time limit per task.")
@@ -163,14 +177,44 @@ def _unescape(ctx, param, value):
 @click.option("--slurm-qos", default="normal", show_default=True)
 @reported
 def prepare_command(
-    inputs, executor, slurm_partition, slurm_time, slurm_cpus_per_task, slurm_mem_per_cpu_gb, slurm_qos, **options
+    inputs,
+    executor,
+    ray_address,
+    ray_cpus_per_task,
+    ray_mem_per_cpu_gb,
+    finalize,
+    slurm_partition,
+    slurm_time,
+    slurm_cpus_per_task,
+    slurm_mem_per_cpu_gb,
+    slurm_qos,
+    **options,
 ):
     """Tokenize INPUTS (files, folders, fsspec URLs; default: the shipped data_samples/) into
     aligned conditioned/cooldown shards. Rerunning with the same --output resumes."""
+    if finalize:
+        return finalize_command(finalize)
     from .job import prepare, submit_to_slurm
 
     config = PrepareConfig(**options, **({"inputs": list(inputs)} if inputs else {}))
     started = time.time()
+    if executor == "ray":
+        from .ray_executor import RayExecutor, check_reachable, require_ray
+
+        require_ray()
+        check_reachable(ray_address)  # before any work; RayExecutor checks again for users who drive it from Python
+        for name, value in (("--ray-cpus-per-task", ray_cpus_per_task), ("--ray-mem-per-cpu-gb", ray_mem_per_cpu_gb)):
+            if value <= 0:
+                raise click.UsageError(f"{name} {value}: must be above 0")
+        manifest = prepare(
+            config,
+            RayExecutor,
+            address=ray_address,
+            cpus_per_task=ray_cpus_per_task,
+            mem_per_cpu_gb=ray_mem_per_cpu_gb,
+        )
+        click.echo(prepare_summary(manifest, config.output, time.time() - started))
+        return
     if executor == "slurm":
         if not slurm_partition:
             raise click.UsageError("--executor slurm needs --slurm-partition")
@@ -188,7 +232,25 @@ def prepare_command(
     click.echo(prepare_summary(manifest, config.output, time.time() - started))
 
 
-def prepare_summary(manifest: Manifest, output: str, seconds: float) -> str:
+def finalize_command(output: str) -> None:
+    """`--finalize OUT` takes every setting from OUT/prepare.json: any other option would be ignored, so it is
+    refused."""
+    from click.core import ParameterSource
+
+    from .finalize import finalize
+
+    ctx = click.get_current_context()
+    others = [
+        f"--{name.replace('_', '-')}" if name != "inputs" else "INPUTS"
+        for name in ctx.params
+        if name != "finalize" and ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
+    if others:
+        raise click.UsageError(f"--finalize takes its settings from OUT/prepare.json; leave out {', '.join(others)}")
+    click.echo(prepare_summary(finalize(output), output))
+
+
+def prepare_summary(manifest: Manifest, output: str, seconds: float | None = None) -> str:
     docs = manifest.documents
     lines = [f"\nmeco prepare: {output}", f"  documents in       {docs.read:>12,}"]
     for split, variants in manifest.splits.items():
@@ -207,8 +269,9 @@ def prepare_summary(manifest: Manifest, output: str, seconds: float) -> str:
         detail = ", ".join(f"{reason} {n:,}" for reason, n in counts.items())
         lines.append(f"  {title:<18} {total:>12,}" + (f"  ({detail})" if detail else ""))
     lines.append(f"  tokenizer          {manifest.tokenizer.name} ({manifest.token_dtype.name})")
-    lines.append(
-        f"  throughput         {manifest.document_tokens / max(seconds, 1e-9):>12,.0f} tokens/s "
-        f"({seconds:.1f} s wall, resumed tasks included)"
-    )
+    if seconds is not None:
+        lines.append(
+            f"  throughput         {manifest.document_tokens / max(seconds, 1e-9):>12,.0f} tokens/s "
+            f"({seconds:.1f} s wall, resumed tasks included)"
+        )
     return "\n".join(lines)

@@ -30,7 +30,16 @@ class TaskFailed(MecoError, RuntimeError):
     is fixed."""
 
 
-class WatchedLocalExecutor(LocalPipelineExecutor):
+class NamedStage:
+    """A datatrove executor that names its stage in messages."""
+
+    @property
+    def stage(self) -> str:
+        """The last part of the stage's logging folder (`tokenize`, `manifest`)."""
+        return self.logging_dir.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class WatchedLocalExecutor(NamedStage, LocalPipelineExecutor):
     """`LocalPipelineExecutor` whose tasks never hang the run: one process per task, exit status checked."""
 
     def run(self):
@@ -53,11 +62,6 @@ class WatchedLocalExecutor(LocalPipelineExecutor):
             stats.save_to_disk(f)
         logger.success(stats.get_repr(f"All {self.local_tasks} tasks"))
         return stats
-
-    @property
-    def stage(self) -> str:
-        """The stage's name for messages: the last part of its logging folder (`tokenize`, `manifest`)."""
-        return self.logging_dir.path.rstrip("/").rsplit("/", 1)[-1]
 
     def task_log(self, rank: int) -> str:
         return self.logging_dir.resolve_paths(f"logs/task_{rank:05d}.log")

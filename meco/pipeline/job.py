@@ -214,12 +214,13 @@ def build_executors(p: PreparePlan, executor_class=WatchedLocalExecutor, **execu
     return tokenize, manifest
 
 
-def prepare(config: PrepareConfig) -> Manifest:
-    """Run `meco prepare` on local processes; returns the manifest."""
+def prepare(config: PrepareConfig, executor_class=WatchedLocalExecutor, **executor_kwargs) -> Manifest:
+    """Run `meco prepare` to the end on an executor that waits for its tasks (local processes, Ray); returns the
+    manifest."""
     p = plan(config)
     with output_lock(config.output):
         save_or_check_settings(p)
-        _, manifest_executor = build_executors(p)
+        _, manifest_executor = build_executors(p, executor_class, **executor_kwargs)
         try:
             manifest_executor.run()
         except TaskFailed as e:

@@ -51,9 +51,13 @@ class ManifestWriter(PipelineStep):
         out = get_datafolder(self.output_folder)
         settings = _load(out, SETTINGS)
         tasks = settings["config"]["tasks"]
-        missing = [r for r in range(tasks) if not out.exists(task_record_name(r))]
+        # finished: the task's record (its shards are whole) and datatrove's completion (its stats are written)
+        missing = [r for r in range(tasks) if not (out.exists(task_record_name(r)) and out.exists(completion_name(r)))]
         if missing:
-            raise ManifestError(f"{self.output_folder}: tasks {missing} have not finished; rerun `meco prepare`")
+            raise ManifestError(
+                f"{self.output_folder}: tasks {missing} of {tasks} have not finished; no manifest written. Rerunning "
+                "`meco prepare` (or those tasks) finishes them"
+            )
         records = [_load(out, task_record_name(r)) for r in range(tasks)]
         check_task_files(out, settings, records)
         counters = Counter()
@@ -87,7 +91,7 @@ def check_task_files(out, settings: dict, records: list[dict]) -> None:
     if not problems:
         return
     for rank in problems:
-        for name in (f"{COMPLETIONS_DIR}/{rank:05d}", task_record_name(rank)):
+        for name in (completion_name(rank), task_record_name(rank)):
             if out.exists(name):
                 out.rm(name)
     (rank, problem), *more = problems.items()
@@ -96,6 +100,10 @@ def check_task_files(out, settings: dict, records: list[dict]) -> None:
         f"task {rank}: {problem}{others}; no manifest written. The task's completion is withdrawn, so rerunning "
         "`meco prepare` redoes it"
     )
+
+
+def completion_name(rank: int) -> str:
+    return f"{COMPLETIONS_DIR}/{rank:05d}"
 
 
 def _load(folder, name: str):
