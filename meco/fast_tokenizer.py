@@ -4,7 +4,8 @@ gigatoken (Rust; exact against tiktoken and Hugging Face `tokenizers` on ordinar
 caching the ids of every distinct pre-token it has seen. In the published 0.10.0 release that cache never
 shrinks: on a stream of new words it grows by about two bytes per character of text, on words that are all
 new by eight (a user reports it filling a 1 TB server). An encoder here is therefore rebuilt once this
-process's resident memory has grown by `CACHE_BUDGET` since it was built (read from /proc; where there is no
+process's resident memory has grown by its `cache_budget` (`CACHE_BUDGET` unless `meco prepare
+--tokenizer-cache-mib` says otherwise) since it was built (read from /proc; where there is no
 /proc, every `REBUILD_EVERY_CHARS` characters). A rebuild costs a reload (0.1 s for cl100k_base from its rank
 file, 0.3 s from a tokenizer.json) and a cold cache, and happens only as often as the text fills the budget:
 on the benchmark's input, whose copies keep bringing new words, 64 MiB keeps a worker's peak memory flat from
