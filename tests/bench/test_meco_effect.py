@@ -3,6 +3,7 @@
 import gzip
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -169,6 +170,23 @@ def test_smoke_scale_end_to_end(tmp_path):
             records = (out / "runs" / name / "metrics.jsonl").read_text().splitlines()
             before = (out / "runs" / r["branch"]["from"] / "metrics.jsonl").read_text().splitlines()[:step]
             assert records[:step] == before and len(records) == r["steps"]  # the parent's steps, then its own
+    # a branch is the whole run it replaces: its reported command without --branch-from trains the same steps
+    branched = runs["meco-d6000-s0"]
+    args = branched["command"].split()[2:]
+    at = args.index("--branch-from")
+    whole = tmp_path / "whole"
+    args[args.index("--out") + 1] = str(whole)
+    subprocess.run(
+        [sys.executable, "-m", "meco.cli", "train", *args[:at], *args[at + 2 :]],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout's meco
+    )
+
+    def steps(run: Path) -> list:
+        return [(r["step"], r["loss"], r["lr"], r["phase"]) for r in map(json.loads, open(run / "metrics.jsonl"))]
+
+    assert steps(whole) == steps(out / "runs" / "meco-d6000-s0") and len(steps(whole)) == branched["steps"]
     cpu = results["summary"]["cpu"]
     assert cpu["branches"] == 8 and cpu["whole_runs_train_cpu_s"] > cpu["train_cpu_s"]
     for r in results["runs"]:
