@@ -6,8 +6,10 @@
    with random facts on gossip sites, one-off people on forums, all in the same words) in the C4 layout, and
    trains a small byte-level BPE on it;
 2. `meco prepare`s it (host metadata, a held-out split);
-3. trains every arm (standard; MeCo with 10% and 25% cooldown; 90/10 metadata mixing) at every budget, in
-   document tokens, and seed: the same documents, order and initial weights per seed across arms;
+3. trains every arm (standard; MeCo with 10% and 25% cooldown; 90/10 metadata mixing; standard for as many
+   steps as MeCo) at every budget, in document tokens, and seed: the same documents, order and initial weights
+   per seed across arms; runs on one data stream train once, the others branching from its checkpoints
+   (bench/effect/plan.py);
 4. measures each run with `meco eval` (held-out loss with and without metadata) and `meco eval --probe` (the
    true attribute among all its values after "NAME was born in", with no prefix, the reliable site's and a
    gossip site's);
@@ -36,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 from effect.corpus import CORPUS_FILE, RELIABLE, Corpus, train_tokenizer  # noqa: E402
-from effect.plan import ARMS, SCALES, Scale  # noqa: E402
+from effect.plan import ARMS, SCALES, RunSpec, Scale, plan_runs  # noqa: E402
 from effect.report import summarize, write_outputs  # noqa: E402
 from effect.runs import run_one  # noqa: E402
 
@@ -63,6 +65,17 @@ def prepare_data(scale: Scale, out: Path) -> tuple[Corpus, Path]:
         if subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=child_env()).returncode:
             sys.exit(f"error: meco prepare failed; see {out / 'prepare.log'}")
     return corpus, data
+
+
+def planner(scale: Scale, data: Path, root: Path):
+    """The trainer's (steps, switch) of a run, worked out on the data without training it."""
+    from meco.trainer.train import plan_of
+
+    def plan(spec: RunSpec) -> tuple[int, int]:
+        found = plan_of(spec.train_config(scale, str(data), str(root), threads=1))
+        return found.steps, found.switch_step
+
+    return plan
 
 
 def child_env() -> dict:
@@ -123,24 +136,28 @@ def main() -> None:
     probes = out / "probes.jsonl"
     probes.write_text("".join(json.dumps(p) + "\n" for p in corpus.probes(RELIABLE)))
     noisy = corpus.noisy_hosts[0]
-    specs = scale.runs()
-    total = len(specs) + sum(len(scale.followups(s, 0)) for s in specs)
-    print(f"meco_effect {scale.name}: {total} runs, {jobs} at once, {args.threads} thread(s) each -> {out}")
+    specs = plan_runs(scale, planner(scale, data, out / "runs"))
+    branches = {s.name: [b for b in specs if b.parent == s.name] for s in specs}
+    total = len(specs)
+    print(
+        f"meco_effect {scale.name}: {total} runs ({sum(1 for s in specs if s.parent)} branched from another), "
+        f"{jobs} at once, {args.threads} thread(s) each -> {out}"
+    )
     results = []
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
 
         def submit(spec):
             return pool.submit(run_one, spec, scale, data, probes, noisy, out / "runs", args.threads, args.remeasure)
 
-        queue, pending = list(specs), {}
+        queue, pending = [s for s in specs if not s.parent], {}
         while queue or pending:
-            while queue and len(pending) < jobs:  # at most `jobs` submitted, so a follow-up can go next
+            while queue and len(pending) < jobs:  # at most `jobs` submitted, so a branch can go next
                 spec = queue.pop(0)
                 pending[submit(spec)] = spec
             done = next(as_completed(pending))
             spec, r = pending.pop(done), done.result()
             results.append(r)
-            queue[:0] = scale.followups(spec, r["steps"])  # runs matching this one's steps: long, so next
+            queue[:0] = branches[spec.name]  # its checkpoints are there now
             print(
                 f"[{len(results)}/{total}] {spec.name}: held-out loss {r['val_loss']['unconditional']:.4f} "
                 f"without / {r['val_loss']['conditional']:.4f} with metadata; fact accuracy none "

@@ -55,6 +55,24 @@ def steering(runs: list[dict], view) -> dict:
     }
 
 
+def cpu_cost(results: list[dict]) -> dict:
+    """CPU seconds of training and evaluation, and what training whole runs instead of branches would have cost:
+    each branch's steps before its branch point at its parent's CPU seconds per step."""
+    by_name = {f"{r['arm']}-d{r['budget']}-s{r['seed']}": r for r in results}
+
+    def per_step(name: str) -> float:
+        return by_name[name]["train_cpu_s"] / by_name[name]["steps"]
+
+    train = sum(r["train_cpu_s"] for r in results)
+    shared = sum(r["branch"]["step"] * per_step(r["branch"]["from"]) for r in results if r.get("branch"))
+    return {
+        "train_cpu_s": train,
+        "eval_cpu_s": sum(r["eval_cpu_s"] for r in results),
+        "whole_runs_train_cpu_s": train + shared,
+        "branches": sum(1 for r in results if r.get("branch")),
+    }
+
+
 def summarize(results: list[dict], arms: list[str], budgets: list[int]) -> dict:
     """Every interval the report shows, keyed by arm and budget (budgets as strings, JSON keys)."""
     summary = {"means": {}, "metadata_gain": {}, "steering": {}, "at_switch": {}, "headline": {}, "equal_steps": {}}
@@ -88,6 +106,7 @@ def summarize(results: list[dict], arms: list[str], budgets: list[int]) -> dict:
                 summary["headline"].setdefault(arm, {})[key] = compare(results, arm, "standard", budget)
             for control in (c for c in arms if ARMS[c].matches == arm and has(results, c, budget)):
                 summary["equal_steps"].setdefault(arm, {})[key] = compare(results, arm, control, budget)
+    summary["cpu"] = cpu_cost(results)
     return summary
 
 
@@ -120,14 +139,15 @@ def steering_table(rows: dict[str, tuple[dict, dict]]) -> list[str]:
 
 def report_markdown(results: dict) -> str:
     s, top = results["summary"], str(results["budgets"][-1])
-    n = len(results["seeds"])
+    n, cpu = len(results["seeds"]), cpu_cost(results["runs"])
     lines = [
         f"# MeCo effect, scale `{results['scale']}`",
         "",
         f"Commit `{results['commit']}`, {results['machine']}; {results['started']}; {results['wall_s'] / 60:.1f} "
         f"minutes for {len(results['runs'])} runs, {results['jobs']} at once, {results['threads']} thread(s) each; "
-        f"training took {sum(r['train_cpu_s'] for r in results['runs']) / 60:.1f} CPU-minutes in all, evaluation "
-        f"{sum(r['eval_cpu_s'] for r in results['runs']) / 60:.1f}. {results['note']}"
+        f"training took {cpu['train_cpu_s'] / 60:.1f} CPU-minutes in all ({cpu['branches']} runs branched from "
+        f"another's checkpoint; whole runs would have taken about {cpu['whole_runs_train_cpu_s'] / 60:.1f}), "
+        f"evaluation {cpu['eval_cpu_s'] / 60:.1f}. {results['note']}"
         + (
             f" Measures recomputed at commit `{results['remeasured']['commit']}` ({results['remeasured']['started']}, "
             f"`--remeasure`), the training as recorded."
@@ -206,7 +226,16 @@ def report_markdown(results: dict) -> str:
                     f"| {arm} - standard-steps | {int(budget):,} | {fmt(h['probe_accuracy'])} | {fmt(h['fact_loss'])} | "
                     f"{fmt(h['val_loss'])} | {h['fact_loss']['verdict']} |"
                 )
-    lines += ["", "## Runs", "", "One command per arm (seed 0, the largest budget of the arm); `--seed` varies:", ""]
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "One command per arm (seed 0, the largest budget of the arm). `--seed` varies, and with it the steps of "
+        "`--save-at` and `--branch-from` (a document-token budget's steps depend on the seed's document order). A run "
+        "with `--branch-from` starts from that checkpoint of its family's longest run, exactly as a whole run would "
+        "be there (every run is flat and on the same stream up to its own switch):",
+        "",
+    ]
     for arm in results["arms"]:
         runs = [r for r in results["runs"] if r["arm"] == arm]
         if runs:

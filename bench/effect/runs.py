@@ -2,7 +2,8 @@
 probes, through meco's Python API (the same code as the commands; the bench holds no model code of its own).
 
 A run's measures go to RUN/result.json (written last, under a temporary name first): a rerun skips runs that
-have one, and a run cut short continues from its last checkpoint (`--resume`).
+have one, and a run cut short continues from its last checkpoint (`--resume`; a branch with none yet starts
+again from its parent's).
 """
 
 from __future__ import annotations
@@ -58,13 +59,16 @@ def measure(ckpt: Path, probes: Path, noisy_host: str) -> dict:
     }
 
 
-def measures(out: Path, summary: dict, probes: Path, noisy_host: str) -> dict:
+def measures(out: Path, summary: dict, probes: Path, noisy_host: str, parent: Path | None = None) -> dict:
     """The measures of the run's last checkpoint and, for a run with a cooldown, of its switch checkpoint
-    (`at_switch`: the conditioned model before the cooldown)."""
+    (`at_switch`: the conditioned model before the cooldown; a branch's is its `parent` run's)."""
     found = measure(out, probes, noisy_host)
     switch = summary.get("switch_step") or 0
     if 0 < switch < summary["steps"]:
-        found["at_switch"] = {"step": switch, **measure(checkpoint.step_dir(out, switch), probes, noisy_host)}
+        at = checkpoint.step_dir(out, switch)
+        if not at.is_dir() and parent is not None:
+            at = checkpoint.step_dir(parent, switch)
+        found["at_switch"] = {"step": switch, **measure(at, probes, noisy_host)}
     return found
 
 
@@ -88,7 +92,7 @@ def run_one(
     if done.is_file():
         result, summary = json.loads(done.read_text()), json.loads((out / "summary.json").read_text())
     else:
-        cfg = spec.train_config(scale, str(data), str(out), threads)
+        cfg = spec.train_config(scale, str(data), str(root), threads)
         started, cpu = time.time(), time.process_time()  # CPU seconds: what the run costs on an idle core
         with open(out / "train.log", "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             summary = train(cfg)
@@ -97,12 +101,13 @@ def run_one(
             "budget": spec.budget,
             "seed": spec.seed,
             **{k: summary.get(k) for k in ("target_tokens", "steps", "switch_step", "metadata_share")},
+            "branch": {"from": spec.parent, "step": spec.branch_step} if spec.parent else None,
             "train_s": time.time() - started,
             "train_cpu_s": time.process_time() - cpu,
             "command": command_line(cfg),
         }
     started, cpu = time.time(), time.process_time()
-    result |= measures(out, summary, probes, noisy_host)
+    result |= measures(out, summary, probes, noisy_host, root / spec.parent if spec.parent else None)
     result |= {"eval_s": time.time() - started, "eval_cpu_s": time.process_time() - cpu}
     partial = done.with_suffix(".partial")
     partial.write_text(json.dumps(result, indent=1) + "\n")

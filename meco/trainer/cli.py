@@ -10,6 +10,14 @@ from .config import ACTIVATION_CHECKPOINTING, MODELS, MODES, PACKINGS, PARALLEL,
 D = TrainConfig()  # defaults shown in --help come from the dataclass
 
 
+def steps_list(ctx, param, value: str | None) -> tuple[int, ...]:
+    """`--save-at 120,240` as steps; TrainConfig checks their range."""
+    try:
+        return tuple(int(step) for step in value.split(",")) if value else ()
+    except ValueError:
+        raise click.BadParameter(f"{value}: give steps separated by commas, e.g. 120,240") from None
+
+
 @click.command("train", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--data", default=D.data, show_default=True, help="Folder written by `meco prepare`.")
 @click.option("--out", default=D.out, show_default=True, help="Run folder: metrics.jsonl, checkpoints/, summary.json.")
@@ -81,6 +89,11 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
 @click.option("--lr", type=float, default=D.lr, show_default=True, help="Peak learning rate.")
 @click.option("--min-lr-ratio", type=float, default=D.min_lr_ratio, show_default=True)
 @click.option("--warmup", type=float, default=D.warmup, show_default=True, help="Warmup as a fraction of steps.")
+@click.option(
+    "--warmup-steps",
+    type=int,
+    help="Warmup in steps, overriding --warmup: the same at every budget, so a branch at another budget is exact.",
+)
 @click.option("--schedule", type=click.Choice(["cosine", "wsd"]), default=D.schedule, show_default=True)
 @click.option("--decay", type=float, default=D.decay, show_default=True, help="wsd: fraction of steps in the decay.")
 @click.option("--weight-decay", type=float, default=D.weight_decay, show_default=True)
@@ -94,6 +107,11 @@ D = TrainConfig()  # defaults shown in --help come from the dataclass
     default=D.save_every,
     show_default=True,
     help="Checkpoint every N steps (0: only at the phase switch and the end).",
+)
+@click.option(
+    "--save-at",
+    callback=steps_list,
+    help="Also checkpoint after these steps, comma-separated (e.g. where runs at smaller budgets will branch).",
 )
 @click.option("--eval-every", type=int, default=D.eval_every, show_default=True, help="Held-out loss every N steps.")
 @click.option(

@@ -43,6 +43,7 @@ class TrainConfig:
     lr: float = 3e-3
     min_lr_ratio: float = 0.1
     warmup: float = 0.05
+    warmup_steps: int | None = None  # warmup in steps, overriding `warmup`: the same for every budget
     schedule: str = "cosine"  # or wsd
     decay: float = 0.2  # wsd: fraction of steps in the final decay
     weight_decay: float = 0.1
@@ -51,6 +52,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     save_every: int = 0  # 0: only at the phase switch and at the end
+    save_at: tuple[int, ...] = ()  # also after these steps (where branches at other budgets will start)
     eval_every: int = 250  # 0: only at the end
     val_tokens: int = 4096  # plain-text tokens of held-out documents per evaluation
     resume: bool = False
@@ -94,6 +96,11 @@ class TrainConfig:
             value = getattr(self, option)
             if not (isinstance(value, (int, float)) and ok(value)):  # NaN fails every comparison
                 raise OptionError(f"{_flag(option)} {value}: must be {why}")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            raise OptionError(f"--warmup-steps {self.warmup_steps}: must be 0 or more")
+        self.save_at = tuple(sorted(set(self.save_at)))
+        if self.save_at and self.save_at[0] < 1:
+            raise OptionError(f"--save-at {self.save_at[0]}: steps must be at least 1")
         for option in SHAPE_OPTIONS:
             value = getattr(self, option)
             if value is not None and value < 1:
@@ -132,6 +139,7 @@ class TrainConfig:
             switch_step=switch_step(self.mode, steps, self.cooldown_fraction),
             stop=min(steps, self.stop_after) if self.stop_after is not None else steps,
             save_every=self.save_every,
+            save_at=self.save_at,
             eval_every=self.eval_every,
         )
 
@@ -186,6 +194,7 @@ class Plan:
     switch_step: int  # steps before it read `conditioned`, from it on `cooldown` (0 in standard mode)
     stop: int  # this invocation ends after this step (--stop-after), keeping the schedule of `steps`
     save_every: int = 0  # 0: only at the phase switch and at the stop
+    save_at: tuple[int, ...] = ()  # and after each of these steps
     eval_every: int = 0  # 0: only at the last step
 
     def phase(self, step: int) -> str:
@@ -193,8 +202,14 @@ class Plan:
         return "conditioned" if step < self.switch_step else "cooldown"
 
     def saves_after(self, step: int) -> bool:
-        """Whether to checkpoint once `step` steps are done: at the stop, at the switch and every save_every."""
-        return step == self.stop or step == self.switch_step or bool(self.save_every and step % self.save_every == 0)
+        """Whether to checkpoint once `step` steps are done: at the stop, at the switch, every save_every and at
+        each save_at step."""
+        return (
+            step == self.stop
+            or step == self.switch_step
+            or step in self.save_at
+            or bool(self.save_every and step % self.save_every == 0)
+        )
 
     def evaluates_after(self, step: int) -> bool:
         """Whether to measure the held-out loss once `step` steps are done: every eval_every, and at the end."""

@@ -16,6 +16,7 @@ class Schedule:
     lr: float
     steps: int
     warmup: float = 0.05  # fraction of steps (the paper: 5%)
+    warmup_steps: int | None = None  # in steps, overriding `warmup`: then budgets share the schedule up to a decay
     min_lr_ratio: float = 0.1  # the paper decays to 10% of the peak
     kind: str = "cosine"  # or "wsd": warmup, stable, then linear decay over the last `decay` fraction
     decay: float = 0.2  # wsd only (Hägele et al. 2024, arXiv:2405.18392)
@@ -26,7 +27,7 @@ class Schedule:
 
     def __call__(self, step: int) -> float:
         """Learning rate of optimizer step `step` (0-based)."""
-        warmup = round(self.warmup * self.steps)
+        warmup = self.warmup_steps if self.warmup_steps is not None else round(self.warmup * self.steps)
         if step < warmup:
             return self.lr * (step + 1) / warmup
         floor = self.lr * self.min_lr_ratio

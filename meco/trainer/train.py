@@ -66,6 +66,7 @@ def build_schedule(cfg: TrainConfig, plan: Plan) -> Schedule:
         lr=cfg.lr,
         steps=plan.steps,
         warmup=cfg.warmup,
+        warmup_steps=cfg.warmup_steps,
         min_lr_ratio=cfg.min_lr_ratio,
         kind=cfg.schedule,
         decay=cfg.decay,
@@ -149,8 +150,7 @@ def build_run(cfg: TrainConfig) -> Run:
             packing=cfg.packing,
             metadata_prob=cfg.metadata_prob,
         )
-        if cfg.document_tokens is not None:
-            plan = cfg.plan(rt.world_size, steps=steps_for_document_tokens(cfg, plan, loader))
+        plan = plan_of(cfg, rt.world_size, loader.shards)
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         model = Transformer(model_config, cfg.seq_len).to(rt.device)
         wrapped = parallel.parallelize(
@@ -183,7 +183,18 @@ def build_run(cfg: TrainConfig) -> Run:
     return run
 
 
-def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader, sample: int = 256) -> int:
+def plan_of(cfg: TrainConfig, world_size: int = 1, shards=None) -> Plan:
+    """The plan a run of `cfg` follows, without building it: a document-token budget is turned into steps on the
+    data (`shards`: its opened train variants, else opened here), so a caller can checkpoint one run at the steps
+    where runs at other budgets will branch from it."""
+    plan = cfg.plan(world_size)
+    if cfg.document_tokens is None:
+        return plan
+    shards = shards if shards is not None else open_variants(cfg.data, "train", cfg.verify)
+    return cfg.plan(world_size, steps=steps_for_document_tokens(cfg, plan, shards))
+
+
+def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, shards, sample: int = 256) -> int:
     """The fewest steps whose expected trained document tokens reach `cfg.document_tokens`.
 
     A prefix costs tokens, so a step of the conditioned phase trains less text than a cooldown step; the
@@ -194,7 +205,7 @@ def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, loader: PackedLoader
     per_sequence = {}
     for phase in ("conditioned", "cooldown"):
         probe = PackedLoader(
-            loader.shards,
+            shards,
             cfg.seq_len,
             cfg.seed,
             variant=phase,

@@ -3,6 +3,7 @@
 import gzip
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -13,11 +14,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from meco.trainer.config import switch_step
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 from effect.corpus import ATTRIBUTES, RELIABLE, Corpus, CorpusConfig  # noqa: E402
-from effect.plan import SCALES, RunSpec, command_line  # noqa: E402
+from effect.plan import ARMS, SCALES, RunSpec, command_line, plan_runs  # noqa: E402
 from effect.runs import source_of  # noqa: E402
 from effect.stats import interval, paired, verdict  # noqa: E402
 
@@ -91,21 +94,51 @@ def test_intervals_and_paired_differences():
     assert verdict(paired({0: 1.0, 1: 1.1}, {0: 2.0, 1: 2.05}), lower_is_better=False) == "worse"
 
 
-def test_run_plan_and_the_commands_it_reports():
+def fake_plans(spec):
+    """(steps, switch) as the trainer would give them, with MeCo's prefixes costing 18% more steps."""
+    arm = ARMS[spec.arm]
+    steps = spec.steps or round(spec.budget / 1000 * (1.18 if arm.mode == "meco" else 1.0))
+    return steps, switch_step(arm.mode, steps, arm.cooldown_fraction)
+
+
+def test_runs_on_one_stream_train_once_and_the_others_branch_from_its_checkpoints():
+    scale = SCALES["cpu"]  # budgets 125k, 250k, 500k document tokens: here 125, 250, 500 standard steps
+    runs = {(r.arm, r.budget): r for r in plan_runs(scale, fake_plans) if r.seed == 3}
+    assert len(runs) == 2 * 3 + 3
+    # standard: its longest run is the compute control (590 steps, as many as meco's), flat until step 531
+    control = runs["standard-steps", 500_000]
+    assert (control.steps, control.parent, control.save_at) == (590, None, (113, 225, 450))
+    for budget, flat in ((125_000, 113), (250_000, 225), (500_000, 450)):  # each branches at its decay start
+        assert (runs["standard", budget].parent, runs["standard", budget].branch_step) == (control.name, flat)
+    # meco: the headline run, checkpointed at every other switch, of 10% and of 25% cooldown
+    top = runs["meco", 500_000]
+    assert (top.parent, top.save_at) == (None, (133, 265, 442))  # 148 - 15, 295 - 30, 590 - 148
+    assert [(runs[a, b].parent, runs[a, b].branch_step) for a, b in (("meco", 125_000), ("meco-cd25", 500_000))] == [
+        (top.name, 133),
+        (top.name, 442),
+    ]
+    assert (runs["mix90", 500_000].parent, runs["mix90", 500_000].save_at) == (None, ())  # a stream of its own
+    ordered = plan_runs(scale, fake_plans)
+    whole = [r for r in ordered if not r.parent]
+    assert len(whole) == 3 * len(scale.seeds) and ordered[: len(whole)] == whole  # parents first
+    assert len(ordered) == len(scale.runs()) and len({r.name for r in ordered}) == len(ordered)
+
+
+def test_every_run_is_the_command_it_reports():
     from meco.trainer.cli import train_command
     from meco.trainer.config import TrainConfig
 
     scale = SCALES["cpu"]
-    runs = scale.runs()
-    assert len(runs) == 5 * (2 * 3 + 2) and len({r.name for r in runs}) == len(runs)  # two arms on the curve
-    top = next(r for r in runs if r.arm == "meco" and r.budget == scale.budgets[-1])
-    assert scale.followups(top, 123) == [RunSpec("standard-steps", top.budget, top.seed, steps=123)]
-    assert scale.followups(RunSpec("meco", scale.budgets[0], 0), 99) == []  # the control is at the top budget only
-    assert [r.budget for r in runs] == sorted((r.budget for r in runs), reverse=True)
-    for spec in (RunSpec("standard", 1000, 2), RunSpec("mix90", 1000, 0), RunSpec("standard-steps", 500, 1, 77)):
-        cfg = spec.train_config(scale, "data", f"runs/{spec.name}", threads=1)
+    for spec in plan_runs(scale, fake_plans):
+        cfg = spec.train_config(scale, "data", "runs", threads=1)
         args = command_line(cfg).split()[2:]
         assert TrainConfig(**train_command.make_context("train", args).params) == cfg  # the command is the run
+        assert (cfg.schedule, cfg.decay, cfg.warmup_steps) == ("wsd", ARMS[spec.arm].cooldown_fraction or 0.1, 25)
+    branch = RunSpec("standard", 1000, 2, parent="standard-steps-d1000-s2", branch_step=90)
+    assert (
+        branch.train_config(scale, "d", "runs", 1).branch_from
+        == "runs/standard-steps-d1000-s2/checkpoints/step-0000090"
+    )
     mix = RunSpec("mix90", 1000, 0).train_config(scale, "d", "o", 1)
     assert (mix.mode, mix.cooldown_fraction, mix.metadata_prob, mix.document_tokens) == ("meco", 0.0, 0.9, 1000)
 
@@ -118,11 +151,44 @@ def test_smoke_scale_end_to_end(tmp_path):
     results = json.loads((out / "results.json").read_text())
     smoke = SCALES["smoke"]
     expected = [(s.arm, s.budget, s.seed) for s in smoke.runs()]
-    expected += [("standard-steps", smoke.budgets[-1], seed) for seed in smoke.seeds]  # after each top meco run
     assert sorted((r["arm"], r["budget"], r["seed"]) for r in results["runs"]) == sorted(expected)
-    steps = {(r["arm"], r["budget"], r["seed"]): r["steps"] for r in results["runs"]}
+    runs = {f"{r['arm']}-d{r['budget']}-s{r['seed']}": r for r in results["runs"]}
     for seed in smoke.seeds:
-        assert steps["standard-steps", smoke.budgets[-1], seed] == steps["meco", smoke.budgets[-1], seed]
+        assert runs[f"standard-steps-d12000-s{seed}"]["steps"] == runs[f"meco-d12000-s{seed}"]["steps"]
+    # per seed two streams train once (standard-steps, meco at the top budget) and mix90 whole; the rest branch
+    whole = {n for n, r in runs.items() if not r["branch"]}
+    assert whole == {f"{a}-d12000-s{seed}" for a in ("standard-steps", "meco", "mix90") for seed in smoke.seeds}
+    for name, r in runs.items():
+        if r["branch"]:
+            parent, step = runs[r["branch"]["from"]], r["branch"]["step"]
+            assert (
+                parent["arm"] == ("standard-steps" if r["arm"] == "standard" else "meco")
+                and parent["seed"] == r["seed"]
+            )
+            flat = r["steps"] - round(0.25 * r["steps"] if r["arm"] == "meco-cd25" else 0.1 * r["steps"])
+            assert step == flat and step == (r["switch_step"] or step)  # at its own switch and decay start
+            records = (out / "runs" / name / "metrics.jsonl").read_text().splitlines()
+            before = (out / "runs" / r["branch"]["from"] / "metrics.jsonl").read_text().splitlines()[:step]
+            assert records[:step] == before and len(records) == r["steps"]  # the parent's steps, then its own
+    # a branch is the whole run it replaces: its reported command without --branch-from trains the same steps
+    branched = runs["meco-d6000-s0"]
+    args = branched["command"].split()[2:]
+    at = args.index("--branch-from")
+    whole = tmp_path / "whole"
+    args[args.index("--out") + 1] = str(whole)
+    subprocess.run(
+        [sys.executable, "-m", "meco.cli", "train", *args[:at], *args[at + 2 :]],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout's meco
+    )
+
+    def steps(run: Path) -> list:
+        return [(r["step"], r["loss"], r["lr"], r["phase"]) for r in map(json.loads, open(run / "metrics.jsonl"))]
+
+    assert steps(whole) == steps(out / "runs" / "meco-d6000-s0") and len(steps(whole)) == branched["steps"]
+    cpu = results["summary"]["cpu"]
+    assert cpu["branches"] == 8 and cpu["whole_runs_train_cpu_s"] > cpu["train_cpu_s"]
     for r in results["runs"]:
         assert set(r["probe_accuracy"]) == set(r["probe_prob"]) == set(r["fact_loss"]) == {"none", "site", "noisy"}
         assert set(r["val_loss"]) == {"unconditional", "conditional"}
@@ -159,4 +225,14 @@ def test_smoke_scale_end_to_end(tmp_path):
         k: v for k, v in before.items() if not k.endswith("_s")
     }
     assert mtimes == {p: p.stat().st_mtime for p in (out / "runs").glob("*/result.json") if p.parent != redo}
+
+    # a branch cut before its first checkpoint starts again from its parent's, to the same result
+    cut = out / "runs" / "standard-d6000-s0"
+    before = json.loads((cut / "result.json").read_text())
+    shutil.rmtree(cut)
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    after = json.loads((cut / "result.json").read_text())
+    assert {k: v for k, v in after.items() if not k.endswith("_s")} == {
+        k: v for k, v in before.items() if not k.endswith("_s")
+    }
     shutil.rmtree(out / "runs")

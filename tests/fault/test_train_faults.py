@@ -295,6 +295,26 @@ def test_a_branch_to_a_larger_budget_continues_conditioned_then_cools_down(data,
     assert losses(tmp_path / "b")[:6] == losses(straight)[:6]
 
 
+@pytest.mark.parametrize("mode", ["meco", "standard"])
+def test_a_branch_at_a_smaller_budget_is_the_whole_run_at_that_budget(data, tmp_path, mode):
+    """With the warmup in steps and wsd decaying over the cooldown, every budget's schedule is flat up to its own
+    switch (decay start), so a longer run checkpointed there (--save-at) gives that budget's run by a branch:
+    the same losses, learning rates and final weights as the whole run."""
+    wsd = {"mode": mode, "schedule": "wsd", "decay": 0.25, "warmup_steps": 2, "save_every": 0}
+    run(data, tmp_path / "whole", **wsd)  # 8 steps: switch, or decay start, at step 6
+    run(data, tmp_path / "long", steps=16, save_at=(6,), **wsd)  # switch at 12
+    assert [p.name for p in sorted((tmp_path / "long/checkpoints").iterdir())] == (
+        ["step-0000006", "step-0000012", "step-0000016"] if mode == "meco" else ["step-0000006", "step-0000016"]
+    )
+    run(data, tmp_path / "branch", branch_from=str(tmp_path / "long/checkpoints/step-0000006"), **wsd)
+    assert losses(tmp_path / "branch") == losses(tmp_path / "whole")
+    assert [r["lr"] for r in read_metrics(tmp_path / "branch")] == [r["lr"] for r in read_metrics(tmp_path / "whole")]
+    branched, _ = checkpoint.load_model(tmp_path / "branch/checkpoints/step-0000008")
+    whole, _ = checkpoint.load_model(tmp_path / "whole/checkpoints/step-0000008")
+    for (name, a), b in zip(branched.state_dict().items(), whole.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
 def test_a_branch_from_a_cooldown_checkpoint_is_refused(data, straight, tmp_path):
     with pytest.raises(CheckpointError, match="in the cooldown that started at step 6; this plan switches at step 9"):
         run(data, tmp_path, branch_from=str(straight / "checkpoints/step-0000008"), steps=12)

@@ -126,10 +126,20 @@ def test_bad_option_values(pristine, tmp_path):
         ("--skip-nonfinite=-1", "--skip-nonfinite -1: must be 0 or more"),
         ("--stop-after=-1", "--stop-after -1: must be at least 1"),
         ("--stop-after=0", "--stop-after 0: must be at least 1"),
+        ("--warmup-steps=-1", "--warmup-steps -1: must be 0 or more"),
+        ("--save-at=5,0", "--save-at 0: steps must be at least 1"),
     ],
 )
 def test_options_out_of_range_are_refused_naming_the_option(pristine, tmp_path, option, message):
     assert f"Error: {message}" in fails(pristine, tmp_path / "out", option)
+
+
+def test_save_at_that_is_not_a_list_of_steps(pristine, tmp_path):
+    result = CliRunner().invoke(train_command, [f"--data={pristine}", f"--out={tmp_path}", *ARGS, "--save-at=5,x"])
+    assert result.exit_code == 2 and "Invalid value for '--save-at': 5,x: give steps separated by commas" in (
+        result.output
+    )
+    assert not (tmp_path / "metrics.jsonl").exists()
 
 
 def test_bad_shape_and_thread_options(pristine, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.data import PackedLoader, open_variants
-from meco.trainer.train import train
+from meco.trainer.train import plan_of, train
 from tests.train_helpers import EOS, make_prepared, read_metrics, train_docs
 
 L = 16  # seq_len; sequences hold L + 1 tokens
@@ -116,7 +116,9 @@ def test_a_document_token_budget_gives_both_arms_the_same_text(data, tmp_path):
     meco = train(TrainConfig(data=str(data), out=str(tmp_path / "meco"), **budget))
     standard = train(TrainConfig(data=str(data), out=str(tmp_path / "std"), mode="standard", **budget))
     assert meco["steps"] > standard["steps"]  # prefixes cost tokens: the meco arm needs more steps
-    for arm in (meco, standard):
+    for arm, mode in ((meco, "meco"), (standard, "standard")):
         assert 900 <= arm["target_tokens"] < 900 + 64  # within one step of the budget
+        plan = plan_of(TrainConfig(data=str(data), mode=mode, **budget))  # known before training, as trained
+        assert (plan.steps, plan.switch_step) == (arm["steps"], arm["switch_step"])
     with pytest.raises(ValueError, match="give --steps or --document-tokens, not both"):
         TrainConfig(steps=3, document_tokens=10)
