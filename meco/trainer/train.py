@@ -214,7 +214,7 @@ def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, shards, sample: int 
             metadata_prob=cfg.metadata_prob,
         )
         per_sequence[phase] = probe.next_batch(sample).num_targets / sample
-    manifest = loader.shards["cooldown"].manifest
+    manifest = shards["cooldown"].manifest
     if manifest.position == "suffix":  # appended metadata is trained, yet no document text: take its share out
         text_share = (
             manifest.variant("train", "cooldown").target_tokens / manifest.variant("train", "conditioned").target_tokens
