@@ -29,7 +29,6 @@ from .writer import task_record_name
 SETTINGS = "prepare.json"
 STATS_DIR = "logs/tokenize/stats"
 COMPLETIONS_DIR = "logs/tokenize/completions"  # datatrove's markers of finished tokenize tasks
-COUNTED = ("skipped.", "repaired.", "without_metadata.", "missing.", "field_values.")
 
 
 class ManifestError(MecoError, ValueError):

@@ -188,10 +188,12 @@ def plan_of(cfg: TrainConfig, world_size: int = 1, shards=None) -> Plan:
     data (`shards`: its opened train variants, else opened here), so a caller can checkpoint one run at the steps
     where runs at other budgets will branch from it."""
     plan = cfg.plan(world_size)
-    if cfg.document_tokens is None:
-        return plan
-    shards = shards if shards is not None else open_variants(cfg.data, "train", cfg.verify)
-    return cfg.plan(world_size, steps=steps_for_document_tokens(cfg, plan, shards))
+    if cfg.document_tokens is not None:
+        shards = shards if shards is not None else open_variants(cfg.data, "train", cfg.verify)
+        plan = cfg.plan(world_size, steps=steps_for_document_tokens(cfg, plan, shards))
+    if cfg.warmup_steps is not None and cfg.warmup_steps > plan.steps:
+        raise OptionError(f"--warmup-steps {cfg.warmup_steps}: more than the run's {plan.steps:,} steps")
+    return plan
 
 
 def steps_for_document_tokens(cfg: TrainConfig, plan: Plan, shards, sample: int = 256) -> int:

@@ -288,9 +288,15 @@ def test_batch_size_may_change_on_resume_and_output_is_the_same(tmp_path, shared
 def test_tokenizer_cache_budget_rebuilds_the_encoder_and_leaves_the_output_alone(tmp_path, shared_data, monkeypatch):
     """--tokenizer-cache-mib only trades memory for CPU: a 1 MiB budget rebuilds gigatoken's encoder again
     and again (counted in the task's stats), the shards stay byte-identical, and a resume may change it."""
+    import itertools
+
     import meco.fast_tokenizer
 
-    monkeypatch.setattr(meco.fast_tokenizer, "MIN_CHARS_PER_BUILD", 0)  # the task runs in this process
+    # the task runs in this process; its resident memory is made to grow by 512 KiB at every look, since how
+    # the real one grows depends on what the allocator kept from earlier tests
+    monkeypatch.setattr(meco.fast_tokenizer, "MIN_CHARS_PER_BUILD", 0)
+    grows = itertools.count(0, 512 << 10)
+    monkeypatch.setattr(meco.fast_tokenizer, "resident_bytes", lambda: next(grows))
     c4 = shared_data / "c4" / "c4-validation.00000-of-00008.json.gz"
     builds = {}
     for name, mib in (("small", 1), ("default", 64)):

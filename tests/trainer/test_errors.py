@@ -127,6 +127,7 @@ def test_bad_option_values(pristine, tmp_path):
         ("--stop-after=-1", "--stop-after -1: must be at least 1"),
         ("--stop-after=0", "--stop-after 0: must be at least 1"),
         ("--warmup-steps=-1", "--warmup-steps -1: must be 0 or more"),
+        ("--warmup-steps=1000", "--warmup-steps 1000: more than the run's"),
         ("--save-at=5,0", "--save-at 0: steps must be at least 1"),
     ],
 )
