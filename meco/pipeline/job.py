@@ -112,12 +112,22 @@ def plan(config: PrepareConfig) -> PreparePlan:
     tokenizer = load_tokenizer(config.tokenizer).describe()
     config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
     groups = resolve_inputs(config.inputs, config.source, output=config.output, text_key=config.text_key)
-    if config.tasks is None:  # as many as there are pieces to read (files, parquet row groups), at most a task per CPU
-        config.tasks = max(1, min(most_tasks(groups), os.cpu_count() or 1))
+    if config.tasks is None:  # a rerun keeps its run's count (on a machine with other CPUs too), else as many as
+        # there are pieces to read (files, parquet row groups), at most a task per CPU
+        config.tasks = saved_tasks(config.output) or max(1, min(most_tasks(groups), os.cpu_count() or 1))
     if config.workers is None:
         config.workers = min(config.tasks, os.cpu_count() or 1)
     parts = split_work(groups, config.tasks)
     return PreparePlan(config, groups, tokenizer, template, fields, parts)
+
+
+def saved_tasks(output: str) -> int | None:
+    """The task count an earlier run on `output` recorded, if any."""
+    out = get_datafolder(output)
+    if not out.exists(SETTINGS):
+        return None
+    with out.open(SETTINGS, "rt") as f:
+        return json.load(f).get("config", {}).get("tasks")
 
 
 def save_or_check_settings(p: PreparePlan) -> None:

@@ -316,3 +316,17 @@ def test_tokenizer_cache_budget_below_one_is_refused(tmp_path):
 
     with pytest.raises(OptionError, match="--tokenizer-cache-mib 0: must be at least 1"):
         prepare(PrepareConfig(inputs=[str(DATA_SAMPLES)], output=str(tmp_path / "out"), tokenizer_cache_mib=0))
+
+
+def test_a_rerun_without_tasks_keeps_its_runs_count_on_a_machine_with_other_cpus(tmp_path, monkeypatch):
+    """The default --tasks depends on the CPU count; a rerun of the same command on another machine resumes
+    with the count its run recorded instead of being refused for changed settings."""
+    import meco.pipeline.job as job
+
+    if not (DATA_SAMPLES / "c4").is_dir():
+        pytest.skip("data_samples/ not generated")
+    monkeypatch.setattr(job.os, "cpu_count", lambda: 2)
+    first = prepare_folder(tmp_path / "out", [DATA_SAMPLES], val_fraction=0)
+    monkeypatch.setattr(job.os, "cpu_count", lambda: 1)
+    again = prepare_folder(tmp_path / "out", [DATA_SAMPLES], val_fraction=0)
+    assert again == first and len(first["splits"]["train"]["cooldown"]["files"]) == 2
