@@ -3,9 +3,13 @@ for a few steps: small enough for seconds, real enough for prefixes, tokenizers 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from pathlib import Path
+
+import torch
+from torch.overrides import TorchFunctionMode
 
 from meco.trainer.config import TrainConfig
 from meco.trainer.train import train
@@ -44,3 +48,29 @@ def train_debug(data: Path, out: Path) -> Path:
         )
     )
     return out
+
+
+@contextlib.contextmanager
+def misplaced_tensors(model):
+    """Run inference code with torch's default device set to `meta`, so that a tensor made without the model's
+    device lands there, and with `torch.from_numpy` (always the CPU) refused: what a CPU can check of code that
+    must keep every tensor on a GPU model's device. Yields the list of ops whose result is off the model's device."""
+    device, misplaced = model.output.weight.device, []
+
+    class Record(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, tuple | list) else [out]:
+                if isinstance(t, torch.Tensor) and t.device != device:
+                    misplaced.append(f"{getattr(func, '__name__', func)} on {t.device}")
+            return out
+
+    def from_numpy(_):
+        raise AssertionError("torch.from_numpy makes a CPU tensor whatever the model's device: use torch.as_tensor")
+
+    original, torch.from_numpy = torch.from_numpy, from_numpy
+    try:
+        with torch.device("meta"), Record():
+            yield misplaced
+    finally:
+        torch.from_numpy = original

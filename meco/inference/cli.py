@@ -20,6 +20,12 @@ metadata_option = click.option(
     multiple=True,
     help="Metadata VALUE, or kind=VALUE, filling the manifest's template (repeatable).",
 )
+device_option = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="Where the model runs: auto (cuda when available, else cpu) or a torch device (cpu, cuda, cuda:1).",
+)
 
 
 def _load(ckpt, data, **kw):
@@ -44,15 +50,16 @@ def _load(ckpt, data, **kw):
     help="Context-guided sampling: weigh the --metadata prefix g times against the prompt alone "
     "(1: plain conditional sampling; above 1 steers harder).",
 )
+@device_option
 @reported
-def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, top_k, top_p, seed, guidance):
+def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, top_k, top_p, seed, guidance, device):
     """Continue PROMPT after a metadata prefix rendered as in training; stops at EOS."""
     from .decoding import Sampling
     from .generation import complete
 
     if temperature < 0 or not 0 < top_p <= 1 or top_k < 0 or max_new_tokens < 1:
         raise click.BadParameter("need --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0, --max-new-tokens >= 1")
-    loaded = _load(ckpt, data)
+    loaded = _load(ckpt, data, device=device)  # --device checked first
     done = complete(loaded, prompt, list(metadata), Sampling(temperature, top_k, top_p), max_new_tokens, seed, guidance)
     prefix, prompt_text, continuation = done.texts(loaded.tokenizer)
     click.echo(click.style(prefix, dim=True) + prompt_text + continuation)
@@ -86,10 +93,14 @@ def generate_command(ckpt, prompt, metadata, data, max_new_tokens, temperature, 
     help="Score the candidates of each JSON line (prompt, candidates, answer, optional metadata) instead.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@device_option
 @reported
-def eval_command(ckpt, data, metadata, split, max_docs, top, context, probe, as_json):
+def eval_command(ckpt, data, metadata, split, max_docs, top, context, probe, as_json, device):
     """Held-out loss on document tokens: unconditional, with the true metadata, and with --metadata.
     With --probe: the log-probability of given continuations of prompts, and how often the true one wins."""
+    from .loading import resolve_device
+
+    device = resolve_device(device)  # before the probe file is read
     if probe is not None:
         from .probing import format_probe_report, read_probes, score_probes
 
@@ -98,12 +109,12 @@ def eval_command(ckpt, data, metadata, split, max_docs, top, context, probe, as_
             if source(name) != click.core.ParameterSource.DEFAULT:
                 raise click.UsageError(f"--{name.replace('_', '-')} does not apply to --probe")
         probes = read_probes(probe)
-        report = score_probes(_load(ckpt, data), probes, list(metadata), probe)
+        report = score_probes(_load(ckpt, data, device=device), probes, list(metadata), probe)
         click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_probe_report(report))
         return
     from .evaluation import evaluate, format_report
 
-    report = evaluate(_load(ckpt, data), split, list(metadata), max_docs, top, context)
+    report = evaluate(_load(ckpt, data, device=device), split, list(metadata), max_docs, top, context)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
 
 

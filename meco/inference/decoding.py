@@ -29,7 +29,9 @@ def next_token(logits: torch.Tensor, sampling: Sampling, generator: torch.Genera
         probs, order = logits.softmax(-1).sort(descending=True)
         outside = probs.cumsum(-1) - probs >= sampling.top_p  # tokens after the nucleus is already full
         logits = logits.masked_fill(torch.zeros_like(outside).scatter(0, order, outside), float("-inf"))
-    return int(torch.multinomial(logits.softmax(-1), 1, generator=generator))
+    # drawn on the CPU with a CPU generator: one seed gives the same draws on every device (CUDA generators run
+    # another stream), and CPU runs stay exactly as they were; one (vocab,) copy per token costs nothing here
+    return int(torch.multinomial(logits.softmax(-1).cpu(), 1, generator=generator))
 
 
 @torch.no_grad()
@@ -45,7 +47,7 @@ def generate(
     guidance: float = 1.0,
 ) -> list[int]:
     """New token ids after `context`, stopping after EOS (kept) or `max_new_tokens`.
-    `allowed` (vocab,) bool masks out embedding rows the tokenizer has no token for.
+    `allowed` (vocab,) bool, on the model's device, masks out embedding rows the tokenizer has no token for.
 
     With a `guide` context (the same text without its metadata), sampling is context-guided, classifier-free
     style: logits = guide + g * (context - guide), written as context + (g - 1) * (context - guide) so that
@@ -53,9 +55,12 @@ def generate(
     streams = [context] + ([guide] if guide is not None else [])
     if not all(streams):
         raise OptionError("generation needs at least one context token (a prompt or a metadata prefix)")
-    generator = torch.Generator().manual_seed(seed)
+    device = model.output.weight.device
+    generator = torch.Generator("cpu").manual_seed(seed)  # see next_token
     caches = [KVCache(model, 1, len(c) + max_new_tokens) for c in streams]
-    rows = [model(torch.tensor([c]), cache=cache)[0, -1] for c, cache in zip(streams, caches, strict=True)]
+    rows = [
+        model(torch.tensor([c], device=device), cache=cache)[0, -1] for c, cache in zip(streams, caches, strict=True)
+    ]
     out: list[int] = []
     while len(out) < max_new_tokens:
         logits = rows[0] if guide is None else rows[0] + (guidance - 1) * (rows[0] - rows[1])
@@ -65,5 +70,5 @@ def generate(
         out.append(token)
         if token == eos_id or len(out) == max_new_tokens:
             break
-        rows = [model(torch.tensor([[token]]), cache=cache)[0, -1] for cache in caches]
+        rows = [model(torch.tensor([[token]], device=device), cache=cache)[0, -1] for cache in caches]
     return out

@@ -63,10 +63,11 @@ def token_losses(model, tokens: dict[str, np.ndarray], masks: dict[str, np.ndarr
     """(summed loss, target count) per condition: one forward over the conditions, right-padded."""
     names = list(tokens)
     width = max(len(t) for t in tokens.values())
-    batch = torch.zeros(len(names), width, dtype=torch.long)
-    target = torch.zeros(len(names), width, dtype=torch.bool)
+    batch, target = np.zeros((len(names), width), np.int64), np.zeros((len(names), width), bool)
     for i, c in enumerate(names):
-        batch[i, : len(tokens[c])], target[i, : len(masks[c])] = torch.from_numpy(tokens[c]), torch.from_numpy(masks[c])
+        batch[i, : len(tokens[c])], target[i, : len(masks[c])] = tokens[c], masks[c]
+    device = model.output.weight.device
+    batch, target = torch.as_tensor(batch, device=device), torch.as_tensor(target, device=device)
     logits = model(batch[:, :-1]).float()
     losses = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none").double()
     return {c: (float(losses[i][target[i, 1:]].sum()), int(target[i, 1:].sum())) for i, c in enumerate(names)}
@@ -92,7 +93,7 @@ def evaluate(
     chosen = prefix_ids(loaded, metadata)[int(loaded.has_bos) :] if metadata else None
     key = loaded.template.fields[0]
     suffix = loaded.manifest.position == "suffix"
-    prediction = MetadataPrediction(loaded.model, loaded.tokenizer.decode, loaded.template, context)
+    prediction = MetadataPrediction(loaded.model, loaded.tokenizer.decode, loaded.template, context, loaded.device)
     totals = defaultdict(lambda: defaultdict(lambda: [0.0, 0, 0]))  # group -> condition -> [loss, targets, documents]
     for i in range(n):
         (ct, cl), (kt, kl) = cond.document(i), cool.document(i)

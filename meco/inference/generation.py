@@ -24,12 +24,12 @@ class Completion:
         return tokenizer.decode(self.prefix), tokenizer.decode(self.prompt), tokenizer.decode(new)
 
 
-def allowed_ids(tokenizer: TextTokenizer, rows: int) -> torch.Tensor:
-    """(rows,) bool: ids the tokenizer can decode. Embedding rows past the vocabulary (rounded up to a
+def allowed_ids(tokenizer: TextTokenizer, rows: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(rows,) bool on `device`: ids the tokenizer can decode. Embedding rows past the vocabulary (rounded up to a
     multiple of 128) and gaps in it (cl100k has no ids 100256 and 100261-100275) were never trained."""
     ids = tokenizer.valid_ids()
-    mask = torch.zeros(rows, dtype=torch.bool)
-    mask[torch.tensor([i for i in ids if i < rows])] = True
+    mask = torch.zeros(rows, dtype=torch.bool, device=device)
+    mask[torch.tensor([i for i in ids if i < rows], device=device)] = True
     return mask
 
 
@@ -63,7 +63,7 @@ def complete(
         max_new_tokens,
         sampling,
         tok.eos_id,
-        allowed_ids(tok, loaded.config.vocab_size),
+        allowed_ids(tok, loaded.config.vocab_size, loaded.device),
         seed,
         guide=guide,
         guidance=1.0 if guidance is None else guidance,

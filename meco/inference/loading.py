@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import MecoError
+import torch
+
+from ..errors import MecoError, OptionError
 from ..shards import Manifest, PrefixTemplate
 from ..tokenizer import TextTokenizer, load_recorded_tokenizer
 from ..trainer import checkpoint
@@ -32,6 +34,10 @@ class Loaded:
     data: Path  # the prepared folder whose manifest gives tokenizer and template
     manifest: Manifest
     model: Transformer
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.output.weight.device
 
     @property
     def config(self) -> ModelConfig:
@@ -71,10 +77,41 @@ def data_folder(ckpt: Path, state: checkpoint.CheckpointState, data: str | Path 
     return state.data
 
 
-def load(ckpt: str | Path, data: str | Path | None = None, max_seq_len: int = 0) -> Loaded:
-    """Load the model of CKPT on the CPU in eval mode; rotary tables cover max(max_seq_len, training seq_len)."""
+def resolve_device(name: str | torch.device) -> torch.device:
+    """`--device`: auto (cuda when available, else cpu) or any torch device string that can hold the model here;
+    checked before anything is loaded."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise OptionError(f"--device {name}: not a torch device (auto, cpu, cuda, cuda:1, ...)") from None
+    if device.type == "meta":
+        raise OptionError(f"--device {name}: holds no weights; choose auto, cpu or cuda")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not count:
+            raise OptionError(f"--device {name}: no CUDA device is available")
+        if device.index is not None and device.index >= count:
+            raise OptionError(
+                f"--device {name}: only {count} CUDA device(s) are available (cuda:0 to cuda:{count - 1})"
+            )
+    elif device.type != "cpu":
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError):  # AssertionError: a backend torch was not built with
+            raise OptionError(f"--device {name}: this torch build or machine has no {device.type} device") from None
+    return device
+
+
+def load(
+    ckpt: str | Path, data: str | Path | None = None, max_seq_len: int = 0, device: str | torch.device = "cpu"
+) -> Loaded:
+    """Load the model of CKPT in eval mode onto `device` (`resolve_device`; its float32 weights as trained);
+    rotary tables cover max(max_seq_len, training seq_len)."""
+    device = resolve_device(device)
     path = checkpoint.resolve(ckpt)
-    model, state = checkpoint.load_model(path, max_seq_len)
+    model, state = checkpoint.load_model(path, max_seq_len)  # on the CPU
     root = data_folder(path, state, data)
     manifest = Manifest.read(root)
     if manifest.vocab_size > model.cfg.vocab_size:
@@ -82,4 +119,4 @@ def load(ckpt: str | Path, data: str | Path | None = None, max_seq_len: int = 0)
             f"{manifest.describe()}: a vocabulary of {manifest.vocab_size:,} ids does not fit "
             f"the model's {model.cfg.vocab_size:,} embedding rows; --data names another tokenizer's folder"
         )
-    return Loaded(path=path, state=state, data=root, manifest=manifest, model=model)
+    return Loaded(path=path, state=state, data=root, manifest=manifest, model=model.to(device))

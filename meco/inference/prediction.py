@@ -29,10 +29,11 @@ def value_tokens(ids: list[int], decode, template: PrefixTemplate) -> dict[str, 
 
 
 class MetadataPrediction:
-    """Counts, per template field, the suffix values a model predicts exactly; `add` one document at a time."""
+    """Counts, per template field, the suffix values a model (on `device`) predicts exactly; `add` one document
+    at a time."""
 
-    def __init__(self, model, decode, template: PrefixTemplate, context: int):
-        self.model, self.decode, self.template, self.context = model, decode, template, context
+    def __init__(self, model, decode, template: PrefixTemplate, context: int, device: torch.device | str = "cpu"):
+        self.model, self.decode, self.template, self.context, self.device = model, decode, template, context, device
         self.scored, self.correct, self.without = Counter(), Counter(), 0
 
     @torch.no_grad()
@@ -46,8 +47,8 @@ class MetadataPrediction:
             return
         stop = start + max(e for _, e in values.values())
         lo = max(0, stop - (self.context + 1))  # the window ends at the last value token
-        window = torch.from_numpy(tokens[lo:stop].astype(np.int64))[None]
-        predicted = self.model(window[:, :-1])[0].argmax(-1).numpy()  # predicted[j]: the token at lo + j + 1
+        window = torch.as_tensor(tokens[lo:stop].astype(np.int64), device=self.device)[None]
+        predicted = self.model(window[:, :-1])[0].argmax(-1).cpu().numpy()  # predicted[j]: the token at lo + j + 1
         for name, (first, last) in values.items():
             at = np.arange(start + first, start + last)
             self.scored[name] += 1

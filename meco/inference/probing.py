@@ -114,7 +114,8 @@ def score(loaded: Loaded, probes: list[Probe], chosen: list[str] | None) -> list
     scores = [{} for _ in probes]
     for row, logp in row_logprobs(loaded.model, list(rows), loaded.config.vocab_size):
         for i, condition, k, start, ids in rows[row]:
-            total = float(logp[torch.arange(start, start + len(ids)), torch.tensor(ids)].sum())
+            at = torch.arange(start, start + len(ids), device=logp.device)
+            total = float(logp[at, torch.tensor(ids, device=logp.device)].sum())
             scores[i].setdefault(condition, [None] * len(probes[i].candidates))[k] = (total, len(ids))
     return scores
 
@@ -131,10 +132,10 @@ def row_logprobs(model, inputs: list[tuple[int, ...]], vocab: int):
         ):
             width = max(width, len(inputs[end]))
             end += 1
-        batch = torch.zeros(end - start, width, dtype=torch.long)
+        batch = np.zeros((end - start, width), np.int64)
         for r, ids in enumerate(inputs[start:end]):
-            batch[r, : len(ids)] = torch.tensor(ids)
-        logp = torch.log_softmax(model(batch).double(), -1)
+            batch[r, : len(ids)] = ids
+        logp = torch.log_softmax(model(torch.as_tensor(batch, device=model.output.weight.device)).double(), -1)
         yield from ((ids, logp[r, : len(ids)]) for r, ids in enumerate(inputs[start:end]))
         start = end
 

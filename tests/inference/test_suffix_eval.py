@@ -12,7 +12,7 @@ from meco.inference.evaluation import evaluate
 from meco.inference.loading import InferenceError, load
 from meco.inference.prediction import MetadataPrediction, value_tokens
 from meco.shards import PrefixTemplate, Shards
-from tests.inference_helpers import prepare_c4, train_debug
+from tests.inference_helpers import misplaced_tensors, prepare_c4, train_debug
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,15 @@ def test_eval_reports_the_greedy_accuracy_on_the_held_out_metadata(suffix_run, t
     assert report["metadata_prediction"]["documents_without_metadata"] == 0 and len(docs) >= 5
     text = CliRunner().invoke(main, ["eval", str(loaded.path), "--context", "256"])
     assert text.exit_code == 0 and f"host{' ' * 26}{len(docs):>8,} values {correct:>8,} correct" in text.output
+    on_cpu = CliRunner().invoke(main, ["eval", str(loaded.path), "--context", "256", "--device", "cpu"])
+    assert on_cpu.output == text.output  # the default here (auto) is the CPU
+
+
+def test_metadata_prediction_tensors_follow_the_model_device(suffix_run):
+    loaded = suffix_run[1]
+    with misplaced_tensors(loaded.model) as misplaced:
+        report = evaluate(loaded, context=256, max_docs=3)
+    assert misplaced == [] and report["metadata_prediction"]["fields"]["host"]["count"] == 3
 
 
 class Oracle(torch.nn.Module):
