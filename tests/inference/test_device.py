@@ -12,7 +12,7 @@ from meco.errors import OptionError
 from meco.inference.decoding import Sampling
 from meco.inference.evaluation import evaluate
 from meco.inference.generation import complete
-from meco.inference.loading import resolve_device
+from meco.inference.loading import load, resolve_device
 from meco.inference.probing import read_probes, score_probes
 from meco.trainer import checkpoint
 from tests.inference_helpers import misplaced_tensors
@@ -22,6 +22,7 @@ PROBES = [
     {"prompt": "Document 12 talks", "candidates": [" about", " of"], "answer": 1},
 ]
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 def test_resolve_device():
@@ -62,6 +63,7 @@ def test_a_bad_device_is_one_line_and_loads_nothing(run, tmp_path, monkeypatch, 
         assert (result.exit_code, result.output) == (1, f"Error: {message}\n"), args
 
 
+@no_cuda
 def test_device_cpu_gives_the_default_outputs(run, tmp_path):
     """On this CPU machine the default (auto) is the CPU; the outputs with --device cpu and --device auto are
     those without the option, byte for byte. (They were also checked against main's code before --device.)"""
@@ -75,9 +77,7 @@ def test_device_cpu_gives_the_default_outputs(run, tmp_path):
         ["eval", str(run[1]), "--probe", str(probes), "-m", "www.bbc.co.uk", "--json"],
     ]
     for k, args in enumerate(commands):
-        extras = [[], ["--device", "cpu"]] + (
-            [["--device", "auto"]] if k == 1 and not torch.cuda.is_available() else []
-        )
+        extras = [[], ["--device", "cpu"]] + ([["--device", "auto"]] if k == 1 else [])
         outputs = [CliRunner().invoke(main, args + extra) for extra in extras]
         assert all(r.exit_code == 0 for r in outputs), outputs[0].output
         assert len({r.output for r in outputs}) == 1, args
@@ -94,3 +94,22 @@ def test_inference_tensors_follow_the_model_device(loaded, tmp_path):
         evaluate(loaded, metadata=["example.com"], max_docs=2)
         score_probes(loaded, probes, ["www.bbc.co.uk"])
     assert misplaced == []
+
+
+@cuda
+def test_generate_and_eval_on_cuda(run, tmp_path):
+    """On a GPU: the model and every tensor are there, and eval's losses and probe scores are the CPU's."""
+    probes = tmp_path / "probes.jsonl"
+    probes.write_text("".join(json.dumps(p) + "\n" for p in PROBES))
+    loaded = load(run[1], device="cuda")
+    assert loaded.device.type == "cuda" and loaded.model.rope_cos.is_cuda
+    new = complete(loaded, "Document 3", ["en.wikipedia.org"], Sampling(top_p=0.9), 6, seed=1, guidance=2.0).new
+    assert 1 <= len(new) <= 6
+    args = ["generate", str(run[1]), "--prompt", "Document 3", "--seed", "3", "--device", "cuda"]
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 0 and text.output.startswith("Document 3"), text.output
+    on = [evaluate(load(run[1], device=d), metadata=["example.com"], max_docs=3) for d in ("cpu", "cuda")]
+    assert on[1]["loss"] == pytest.approx(on[0]["loss"], rel=1e-3) and on[1]["targets"] == on[0]["targets"]
+    on = [score_probes(load(run[1], device=d), read_probes(probes), ["www.bbc.co.uk"]) for d in ("cpu", "cuda")]
+    for condition, m in on[0]["conditions"].items():
+        assert on[1]["conditions"][condition]["answer_loss"] == pytest.approx(m["answer_loss"], rel=1e-3)
