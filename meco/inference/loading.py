@@ -14,11 +14,12 @@ from pathlib import Path
 
 import torch
 
-from ..errors import MecoError, OptionError
+from ..errors import MecoError
 from ..shards import Manifest, PrefixTemplate
 from ..tokenizer import TextTokenizer, load_recorded_tokenizer
 from ..trainer import checkpoint
 from ..trainer.model import ModelConfig, Transformer
+from ..trainer.runtime import resolve_device
 
 
 class InferenceError(MecoError, ValueError):
@@ -75,33 +76,6 @@ def data_folder(ckpt: Path, state: checkpoint.CheckpointState, data: str | Path 
             "the prepared folder (its manifest gives the tokenizer and metadata template)"
         )
     return state.data
-
-
-def resolve_device(name: str | torch.device) -> torch.device:
-    """`--device`: auto (cuda when available, else cpu) or any torch device string that can hold the model here;
-    checked before anything is loaded."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise OptionError(f"--device {name}: not a torch device (auto, cpu, cuda, cuda:1, ...)") from None
-    if device.type == "meta":
-        raise OptionError(f"--device {name}: holds no weights; choose auto, cpu or cuda")
-    if device.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if not count:
-            raise OptionError(f"--device {name}: no CUDA device is available")
-        if device.index is not None and device.index >= count:
-            raise OptionError(
-                f"--device {name}: only {count} CUDA device(s) are available (cuda:0 to cuda:{count - 1})"
-            )
-    elif device.type != "cpu":
-        try:
-            torch.empty(0, device=device)
-        except (RuntimeError, AssertionError):  # AssertionError: a backend torch was not built with
-            raise OptionError(f"--device {name}: this torch build or machine has no {device.type} device") from None
-    return device
 
 
 def load(

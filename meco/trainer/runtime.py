@@ -10,6 +10,35 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from ..errors import OptionError
+
+
+def resolve_device(name: str | torch.device) -> torch.device:
+    """`--device`: auto (cuda when available, else cpu) or any torch device string that can hold the model here;
+    checked before anything is loaded."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise OptionError(f"--device {name}: not a torch device (auto, cpu, cuda, cuda:1, ...)") from None
+    if device.type == "meta":
+        raise OptionError(f"--device {name}: holds no weights; choose auto, cpu or cuda")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not count:
+            raise OptionError(f"--device {name}: no CUDA device is available")
+        if device.index is not None and device.index >= count:
+            raise OptionError(
+                f"--device {name}: only {count} CUDA device(s) are available (cuda:0 to cuda:{count - 1})"
+            )
+    elif device.type != "cpu":
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError):  # AssertionError: a backend torch was not built with
+            raise OptionError(f"--device {name}: this torch build or machine has no {device.type} device") from None
+    return device
+
 
 class Runtime:
     """Rank, world size and device; torchrun's environment starts the process group (gloo on CPU, nccl on
@@ -19,9 +48,9 @@ class Runtime:
         self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank, self.local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
         self.local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world_size)))
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = torch.device(f"cuda:{self.local_rank}" if device == "cuda" else device)
+        self.device = resolve_device(device)
+        if self.device.type == "cuda" and self.device.index is None:  # each rank of a node on its own GPU
+            self.device = torch.device("cuda", self.local_rank)
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
         self.owns_group = (self.world_size > 1 or group) and not dist.is_initialized()

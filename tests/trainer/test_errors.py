@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from meco.trainer.cli import train_command
@@ -128,11 +129,19 @@ def test_bad_option_values(pristine, tmp_path):
         ("--stop-after=0", "--stop-after 0: must be at least 1"),
         ("--warmup-steps=-1", "--warmup-steps -1: must be 0 or more"),
         ("--warmup-steps=1000", "--warmup-steps 1000: more than the run's"),
+        ("--device=nonsense", "--device nonsense: not a torch device (auto, cpu, cuda, cuda:1, ...)"),
+        ("--device=meta", "--device meta: holds no weights; choose auto, cpu or cuda"),
         ("--save-at=5,0", "--save-at 0: steps must be at least 1"),
     ],
 )
 def test_options_out_of_range_are_refused_naming_the_option(pristine, tmp_path, option, message):
     assert f"Error: {message}" in fails(pristine, tmp_path / "out", option)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_cuda_without_a_gpu_is_one_line(pristine, tmp_path):
+    assert "Error: --device cuda: no CUDA device is available" in fails(pristine, tmp_path / "out", "--device=cuda")
+    assert not (tmp_path / "out").exists()
 
 
 def test_save_at_that_is_not_a_list_of_steps(pristine, tmp_path):
