@@ -198,23 +198,6 @@ def prepare_command(
 
     config = PrepareConfig(**options, **({"inputs": list(inputs)} if inputs else {}))
     started = time.time()
-    if executor == "ray":
-        from .ray_executor import RayExecutor, check_reachable, require_ray
-
-        require_ray()
-        check_reachable(ray_address)  # before any work; RayExecutor checks again for users who drive it from Python
-        for name, value in (("--ray-cpus-per-task", ray_cpus_per_task), ("--ray-mem-per-cpu-gb", ray_mem_per_cpu_gb)):
-            if value <= 0:
-                raise click.UsageError(f"{name} {value}: must be above 0")
-        manifest = prepare(
-            config,
-            RayExecutor,
-            address=ray_address,
-            cpus_per_task=ray_cpus_per_task,
-            mem_per_cpu_gb=ray_mem_per_cpu_gb,
-        )
-        click.echo(prepare_summary(manifest, config.output, time.time() - started))
-        return
     if executor == "slurm":
         if not slurm_partition:
             raise click.UsageError("--executor slurm needs --slurm-partition")
@@ -228,7 +211,22 @@ def prepare_command(
         )
         click.echo(f"submitted to Slurm; job {job} writes {config.output}/manifest.json when every task is done")
         return
-    manifest = prepare(config)
+    runs_on = {}  # local processes
+    if executor == "ray":
+        from .ray_executor import RayExecutor, check_reachable, require_ray
+
+        require_ray()
+        check_reachable(ray_address)  # before any work; RayExecutor checks again for users who drive it from Python
+        for name, value in (("--ray-cpus-per-task", ray_cpus_per_task), ("--ray-mem-per-cpu-gb", ray_mem_per_cpu_gb)):
+            if value <= 0:
+                raise click.UsageError(f"{name} {value}: must be above 0")
+        runs_on = dict(
+            executor_class=RayExecutor,
+            address=ray_address,
+            cpus_per_task=ray_cpus_per_task,
+            mem_per_cpu_gb=ray_mem_per_cpu_gb,
+        )
+    manifest = prepare(config, **runs_on)
     click.echo(prepare_summary(manifest, config.output, time.time() - started))
 
 
