@@ -32,6 +32,7 @@ from ..shards import (
     PrefixTemplate,
     check_kind,
     default_template,
+    variant_path,
     write_json_atomically,
 )
 from ..tokenizer import load_tokenizer
@@ -121,13 +122,17 @@ def plan(config: PrepareConfig) -> PreparePlan:
     return PreparePlan(config, groups, tokenizer, template, fields, parts)
 
 
-def saved_tasks(output: str) -> int | None:
-    """The task count an earlier run on `output` recorded, if any."""
-    out = get_datafolder(output)
+def saved_settings(out) -> dict | None:
+    """What an earlier run on this output recorded in OUT/prepare.json, if any."""
     if not out.exists(SETTINGS):
         return None
     with out.open(SETTINGS, "rt") as f:
-        return json.load(f).get("config", {}).get("tasks")
+        return json.load(f)
+
+
+def saved_tasks(output: str) -> int | None:
+    """The task count an earlier run on `output` recorded, if any."""
+    return (saved_settings(get_datafolder(output)) or {}).get("config", {}).get("tasks")
 
 
 def save_or_check_settings(p: PreparePlan) -> None:
@@ -143,9 +148,7 @@ def save_or_check_settings(p: PreparePlan) -> None:
         "fields": p.fields,
         "plan": [[part.to_json() for part in task] for task in p.parts],
     }
-    if out.exists(SETTINGS):
-        with out.open(SETTINGS, "rt") as f:
-            saved = json.load(f)
+    if (saved := saved_settings(out)) is not None:
         if saved == settings:
             return
         changed = {k for k in settings["config"] if saved.get("config", {}).get(k) != settings["config"][k]}
@@ -177,7 +180,7 @@ def _clear_run(out) -> None:
     for name in (TASKS_DIR, "inputs", COMPLETIONS_DIR, STATS_DIR, "logs/manifest", MANIFEST):
         if out.exists(name):
             out.rm(name, recursive=True)
-    for folder in {f"{SPLITS[split]}/{variant}".lstrip("/") for split in SPLITS for variant in VARIANTS}:
+    for folder in {variant_path(split, variant) for split in SPLITS for variant in VARIANTS}:
         if out.exists(folder):
             out.rm(folder, recursive=True)
     for name in out.list_files(recursive=True):

@@ -22,6 +22,7 @@ from ..shards import (
     TokenizerRecord,
     VariantEntry,
     token_dtype,
+    variant_path,
     write_json_atomically,
 )
 from .writer import task_record_name
@@ -75,7 +76,7 @@ def check_task_files(out, settings: dict, records: list[dict]) -> None:
     for record in records:
         for key, entry in record["files"].items():
             split, variant = key.split("/")
-            base = f"{SPLITS[split]}/{variant}/{entry['name']}".lstrip("/")
+            base = f"{variant_path(split, variant)}/{entry['name']}"
             expected = {
                 base: entry["tokens"] * token_size,
                 base + ".index": entry["documents"] * INDEX_DTYPE.itemsize,

@@ -25,7 +25,7 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.utils.batching import batched
 from datatrove.utils.logging import logger
 
-from ..shards import SPLITS, ShardWriter, token_dtype, write_json_atomically
+from ..shards import ShardWriter, token_dtype, variant_path, write_json_atomically
 from ..tokenizer import load_tokenizer
 from .prefix import PREFIX_KEY
 from .staging import ShardStaging
@@ -151,7 +151,7 @@ class MecoShardWriter(PipelineStep):
 
         def writer(split: str, variant: str) -> ShardWriter:
             if (split, variant) not in writers:
-                folder = staging.folder(f"{SPLITS[split]}/{variant}".lstrip("/"))
+                folder = staging.folder(variant_path(split, variant))
                 writers[split, variant] = ShardWriter(folder, f"{rank:05d}.ds", dtype, tokenizer.name)
             return writers[split, variant]
 
@@ -184,7 +184,7 @@ class MecoShardWriter(PipelineStep):
             self.stat_update("tokenizer_builds", value=tokenizer.fast.builds)
         files = {f"{split}/{variant}": w.commit().to_json() for (split, variant), w in sorted(writers.items())}
         for (split, variant), w in sorted(writers.items()):
-            staging.publish(f"{SPLITS[split]}/{variant}".lstrip("/"), w.name)
+            staging.publish(variant_path(split, variant), w.name)
         staging.close()
         record = {
             "rank": rank,

@@ -39,6 +39,7 @@ _EXPORTS = {
     "sha256_file": ".layout",
     "token_dtype": ".layout",
     "variant_dir": ".layout",
+    "variant_path": ".layout",
     "DocumentCounts": ".manifest",
     "Manifest": ".manifest",
     "ShardEntry": ".manifest",

@@ -30,8 +30,14 @@ def token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype("<u2") if vocab_size <= 65536 else np.dtype("<u4")
 
 
+def variant_path(split: str, variant: str) -> str:
+    """Where a split's variant lies under a prepared folder, relative (`conditioned`, `val/cooldown`): for
+    fsspec folders, local or remote."""
+    return f"{SPLITS[split]}/{variant}".lstrip("/")
+
+
 def variant_dir(root: str | os.PathLike, split: str, variant: str) -> Path:
-    return Path(root) / SPLITS[split] / variant
+    return Path(root) / variant_path(split, variant)
 
 
 def sha256_file(path: str | os.PathLike, block: int = 1 << 22) -> str:
