@@ -11,7 +11,7 @@ import hashlib
 import ipaddress
 import re
 import unicodedata
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from ..shards import KINDS
@@ -46,16 +46,24 @@ def parse_host(url: str) -> str | None:
             return None
         url, schemeless = "//" + url, True  # "en.wikipedia.org/wiki/X" has no scheme but is still a URL
     authority = _AUTHORITY.match(url, url.index("//") + 2)[0]
+    host = _host_of(authority)
+    if host is None or (schemeless and "." not in host and not _is_ip(host)):
+        return None
+    return host
+
+
+@lru_cache(maxsize=1 << 16)
+def _host_of(authority: str) -> str | None:
+    """The host of a URL's authority (the text urllib takes as its netloc), or None: cached, since the
+    documents of one site share it, and urllib's parsing is most of what a document's metadata costs."""
     if "\\" in authority or not authority.isprintable():
         return None
     try:
-        host = urlsplit(url).hostname
+        host = urlsplit("//" + authority).hostname
     except ValueError:  # e.g. "http://[::1" (unbalanced IPv6 bracket)
         return None
     host = (host or "").rstrip(".")
-    if not host or not _HOST_OK.match(host) or (schemeless and "." not in host and not _is_ip(host)):
-        return None
-    return host
+    return host if host and _HOST_OK.match(host) else None
 
 
 def url_without_scheme(url: str) -> str:

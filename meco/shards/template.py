@@ -90,13 +90,17 @@ class PrefixTemplate:
         except (IndexError, KeyError, ValueError) as e:
             raise MetadataError(f"template {self.text!r} cannot be rendered: {type(e).__name__}: {e}") from e
 
+    @cached_property
+    def _lines(self) -> list[tuple[str, list[str]]]:
+        """Each line with the fields it names, parsed once: `render` runs once per document."""
+        return [(line, _field_names(line)) for line in self.text.split("\n")]
+
     def render(self, values: dict[str, str]) -> str:
         """The prefix for these values; "" when none of the template's fields has a value."""
         if not any(values.get(f) for f in self.fields):
             return ""
         kept = []
-        for line in self.text.split("\n"):
-            names = _field_names(line)
+        for line, names in self._lines:
             if all(values.get(n) for n in names):
                 kept.append(line.format(**values) if names else line)
         return "\n".join(kept)
