@@ -6,7 +6,7 @@ never pays for importing datatrove.
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "PrepareConfig": ".config",
@@ -17,10 +17,5 @@ _EXPORTS = {
     "prepare": ".job",
     "save_or_check_settings": ".job",
 }
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
