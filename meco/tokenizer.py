@@ -110,16 +110,6 @@ class TextTokenizer:
         """This tokenizer as a `tokenizers.Tokenizer` giving the same ids (converted from tiktoken's BPE)."""
         return tiktoken_to_huggingface(self.bpe) if self.bpe is not None else self.backend
 
-    def describe(self) -> dict:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "vocab_size": self.vocab_size,
-            "bos_id": self.bos_id,
-            "eos_id": self.eos_id,
-            "sha256": self.sha256,
-        }
-
 
 def _flatten(ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np

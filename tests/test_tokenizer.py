@@ -67,12 +67,12 @@ def test_a_recorded_tokenizer_file_is_absolute_and_checked(tmp_path, tokenizer_j
     from meco.tokenizer import load_recorded_tokenizer
 
     monkeypatch.chdir(tokenizer_json.parent)
-    recorded = load_tokenizer("tokenizer.json").describe()
-    assert recorded["name"] == str(tokenizer_json)
+    recorded = TokenizerRecord.of(load_tokenizer("tokenizer.json"))
+    assert recorded.name == str(tokenizer_json)
     monkeypatch.chdir(tmp_path)
-    assert load_recorded_tokenizer(TokenizerRecord(**recorded)).vocab_size == 100277
+    assert load_recorded_tokenizer(recorded).vocab_size == 100277
     with pytest.raises(TokenizerError, match="is not the 0000.* recorded when the data was prepared"):
-        load_recorded_tokenizer(TokenizerRecord(**recorded | {"sha256": "0" * 64}))
+        load_recorded_tokenizer(dataclasses.replace(recorded, sha256="0" * 64))
 
 
 # gigatoken, the fast engine of `encode_flat`, against the reference tokenizers

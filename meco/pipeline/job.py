@@ -30,6 +30,7 @@ from ..shards import (
     Manifest,
     MetadataError,
     PrefixTemplate,
+    TokenizerRecord,
     check_kind,
     default_template,
     variant_path,
@@ -110,7 +111,7 @@ def plan(config: PrepareConfig) -> PreparePlan:
         raise OptionError(f"--work-dir {config.work_dir}: not an existing local folder")
     if not 0 <= config.val_fraction < 1:
         raise OptionError(f"--val-fraction {config.val_fraction}: must be in [0, 1)")
-    tokenizer = load_tokenizer(config.tokenizer).describe()
+    tokenizer = TokenizerRecord.of(load_tokenizer(config.tokenizer)).to_json()
     config.inputs = list(dict.fromkeys(normalize_input(spec) for spec in config.inputs))
     groups = resolve_inputs(config.inputs, config.source, output=config.output, text_key=config.text_key)
     if config.tasks is None:  # a rerun keeps its run's count (on a machine with other CPUs too), else as many as

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +29,14 @@ class TokenizerRecord:
     eos_id: int
     sha256: str | None
 
+    @classmethod
+    def of(cls, tokenizer) -> TokenizerRecord:
+        """The record of a loaded tokenizer (`meco.tokenizer.TextTokenizer`, read by attribute: this package
+        imports no tokenizer)."""
+        return cls(**{f.name: getattr(tokenizer, f.name) for f in fields(cls)})
+
     def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "vocab_size": self.vocab_size,
-            "bos_id": self.bos_id,
-            "eos_id": self.eos_id,
-            "sha256": self.sha256,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
