@@ -6,12 +6,19 @@ task writes its shards into a fresh folder under the work dir (`--work-dir`, def
 folder), renames them there as usual, and uploads each file whole once the task is done, `.ds` last. On
 object stores (S3, GCS, Azure) an object appears only when its upload completes, so the upload goes to the
 final name; other remote filesystems get a partial name and a rename, as every final file does.
+
+The folder is named after the output and the task (`meco-task00003-<hash of the output>`): a task killed by
+SIGKILL cannot remove it, and the rerun of that task, which only one run of the output makes at a time (under
+the output's lock), removes what it left before starting afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
+import weakref
 
 from datatrove.io import DataFolder, get_datafolder
 from datatrove.utils.logging import logger
@@ -26,17 +33,20 @@ class ShardStaging:
     """The folder a task's shard writers write into, and the upload of what they committed."""
 
     def __init__(self, out: DataFolder, rank: int, work_dir: str | None = None):
-        self.out = out
-        # a TemporaryDirectory is removed when the task ends, also by an error (not by SIGKILL: then the
-        # folder, named after the task, stays behind in the work dir for the user to delete)
-        self.local = None
+        self.out, self.local = out, None
         if not out.is_local():
-            self.local = tempfile.TemporaryDirectory(prefix=f"meco-task{rank:05d}-", dir=work_dir)
-            logger.info(f"task {rank}: writing shards in {self.local.name}, uploaded when the task is done")
+            self.local = staging_folder(work_dir or tempfile.gettempdir(), out.resolve_paths(""), rank)
+            if os.path.exists(self.local):
+                logger.warning(f"task {rank}: removing {self.local}, left by a killed run of this task")
+                shutil.rmtree(self.local)
+            os.makedirs(self.local)
+            # removed when the task ends, also by an error (as a TemporaryDirectory is); not by SIGKILL
+            self._remove = weakref.finalize(self, shutil.rmtree, self.local, ignore_errors=True)
+            logger.info(f"task {rank}: writing shards in {self.local}, uploaded when the task is done")
 
     def folder(self, subfolder: str) -> DataFolder:
         """Where the shards of OUT/`subfolder` are written."""
-        root = self.out.resolve_paths(subfolder) if self.local is None else os.path.join(self.local.name, subfolder)
+        root = self.out.resolve_paths(subfolder) if self.local is None else os.path.join(self.local, subfolder)
         return get_datafolder(root)
 
     def publish(self, subfolder: str, shard: str) -> None:
@@ -45,11 +55,17 @@ class ShardStaging:
             return
         for suffix in UPLOAD_ORDER:
             name = f"{subfolder}/{shard}{suffix}"
-            upload(os.path.join(self.local.name, name), self.out, name)
+            upload(os.path.join(self.local, name), self.out, name)
 
     def close(self) -> None:
         if self.local is not None:
-            self.local.cleanup()
+            self._remove()
+
+
+def staging_folder(work_dir: str, output: str, rank: int) -> str:
+    """The local folder of task `rank` of the run writing `output`: the same for every run of that output."""
+    digest = hashlib.blake2b(output.encode(), digest_size=6).hexdigest()
+    return os.path.join(work_dir, f"meco-task{rank:05d}-{digest}")
 
 
 def upload(local_path: str, out: DataFolder, name: str) -> None:

@@ -157,6 +157,7 @@ def test_killed_s3_run_leaves_only_whole_objects_and_resumes_to_the_local_shards
     assert assert_same_as_local(s3_env, output, local_run, tmp_path / "copy") == 3 * 2 * 2 * 4
     assert not fs.exists(f"meco/killed/{LOCK}")
     assert not [name for name in fs.find("meco/killed") if name.endswith(".partial")]
+    assert list(work_dir.iterdir()) == [], "the rerun removes the staging folders of the killed tasks"
 
 
 def test_lock_and_settings_on_s3(s3_env, monkeypatch, tmp_path):
