@@ -20,6 +20,6 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
         return value
 
     def __dir__() -> list[str]:
-        return sorted(exports)
+        return sorted({*vars(sys.modules[package]), *exports})
 
     return __getattr__, __dir__

@@ -53,7 +53,7 @@ def _acquire(out, output: str, mine: dict) -> None:
         holder = _holder(out)
         if holder is None:  # released between our attempt and our look
             continue
-        if holder.get("host") == mine["host"] and not _alive(holder.get("pid")):
+        if holder.get("host") == mine["host"] and not alive(holder.get("pid")):
             logger.warning(f"{output}: taking over the lock of process {holder.get('pid')}, which is gone")
             out.rm(LOCK)
             continue
@@ -99,7 +99,8 @@ def _holder(out) -> dict | None:
         return {"pid": "?", "host": "?", "started": "?"}
 
 
-def _alive(pid) -> bool:
+def alive(pid) -> bool:
+    """Whether process `pid` of this host still runs (a pid that is not a number counts as alive: unknown)."""
     if not isinstance(pid, int):
         return True
     try:

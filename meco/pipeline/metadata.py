@@ -23,6 +23,7 @@ _HOST_PORT = re.compile(r"^[^/?#:@\\]+:\d+(?:[/?#]|$)")  # "example.com:8080/x":
 _AUTHORITY = re.compile(r"[^/?#]*")
 _HOST_OK = re.compile(r"^[^\s/\\?#@]+$")
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+MAX_CACHED_AUTHORITY = 256  # characters; a DNS name has at most 253
 
 
 def parse_host(url: str) -> str | None:
@@ -46,16 +47,15 @@ def parse_host(url: str) -> str | None:
             return None
         url, schemeless = "//" + url, True  # "en.wikipedia.org/wiki/X" has no scheme but is still a URL
     authority = _AUTHORITY.match(url, url.index("//") + 2)[0]
-    host = _host_of(authority)
+    # cached, since the documents of one site share it; a long one (user info, junk) is never a key
+    host = _cached_host_of(authority) if len(authority) <= MAX_CACHED_AUTHORITY else _host_of(authority)
     if host is None or (schemeless and "." not in host and not _is_ip(host)):
         return None
     return host
 
 
-@lru_cache(maxsize=1 << 14)  # 4 MiB when full of distinct hosts, against a worker's 350
 def _host_of(authority: str) -> str | None:
-    """The host of a URL's authority (the text urllib takes as its netloc), or None: cached, since the
-    documents of one site share it, and urllib's parsing is most of what a document's metadata costs."""
+    """The host of a URL's authority (the text urllib takes as its netloc), or None."""
     if "\\" in authority or not authority.isprintable():
         return None
     try:
@@ -64,6 +64,11 @@ def _host_of(authority: str) -> str | None:
         return None
     host = (host or "").rstrip(".")
     return host if host and _HOST_OK.match(host) else None
+
+
+# urllib's parsing is most of what a document's metadata costs; 16k entries of at most 256 characters take
+# under 8 MiB (4 MiB for ordinary hosts), against a worker's 350 MiB
+_cached_host_of = lru_cache(maxsize=1 << 14)(_host_of)
 
 
 def url_without_scheme(url: str) -> str:

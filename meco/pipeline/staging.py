@@ -7,46 +7,48 @@ folder), renames them there as usual, and uploads each file whole once the task 
 object stores (S3, GCS, Azure) an object appears only when its upload completes, so the upload goes to the
 final name; other remote filesystems get a partial name and a rename, as every final file does.
 
-The folder is named after the output and the task (`meco-task00003-<hash of the output>`): a task killed by
-SIGKILL cannot remove it, and the rerun of that task, which only one run of the output makes at a time (under
-the output's lock), removes what it left before starting afresh.
+A task's folder, `meco-task00003-<host>-<pid>-<random>`, is private to its user as any temporary folder and
+removed when the task ends, also by an error. SIGKILL leaves it behind, so each task first removes the
+folders in its work dir that belong to this user and host and whose process is gone: a rerun on that machine
+clears what a killed run left, and the folders of live tasks (of any run, on any host sharing the work dir)
+stay.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
 import shutil
+import socket
 import tempfile
-import weakref
 
 from datatrove.io import DataFolder, get_datafolder
 from datatrove.utils.logging import logger
 
 from ..shards import PARTIAL_SUFFIX
+from .lock import alive
 
 WHOLE_OBJECT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"}
 UPLOAD_ORDER = (".index", ".loss", ".metadata", "")  # the .ds last: readers look for it
+STAGING_FOLDER = re.compile(r"meco-task\d{5}-(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+")  # mkdtemp's suffix has no "-"
 
 
 class ShardStaging:
     """The folder a task's shard writers write into, and the upload of what they committed."""
 
     def __init__(self, out: DataFolder, rank: int, work_dir: str | None = None):
-        self.out, self.local = out, None
+        self.out = out
+        self.local = None
         if not out.is_local():
-            self.local = staging_folder(work_dir or tempfile.gettempdir(), out.resolve_paths(""), rank)
-            if os.path.exists(self.local):
-                logger.warning(f"task {rank}: removing {self.local}, left by a killed run of this task")
-                shutil.rmtree(self.local)
-            os.makedirs(self.local)
-            # removed when the task ends, also by an error (as a TemporaryDirectory is); not by SIGKILL
-            self._remove = weakref.finalize(self, shutil.rmtree, self.local, ignore_errors=True)
-            logger.info(f"task {rank}: writing shards in {self.local}, uploaded when the task is done")
+            work_dir = work_dir or tempfile.gettempdir()
+            remove_orphans(work_dir)
+            prefix = f"meco-task{rank:05d}-{socket.gethostname()}-{os.getpid()}-"
+            self.local = tempfile.TemporaryDirectory(prefix=prefix, dir=work_dir)
+            logger.info(f"task {rank}: writing shards in {self.local.name}, uploaded when the task is done")
 
     def folder(self, subfolder: str) -> DataFolder:
         """Where the shards of OUT/`subfolder` are written."""
-        root = self.out.resolve_paths(subfolder) if self.local is None else os.path.join(self.local, subfolder)
+        root = self.out.resolve_paths(subfolder) if self.local is None else os.path.join(self.local.name, subfolder)
         return get_datafolder(root)
 
     def publish(self, subfolder: str, shard: str) -> None:
@@ -55,17 +57,23 @@ class ShardStaging:
             return
         for suffix in UPLOAD_ORDER:
             name = f"{subfolder}/{shard}{suffix}"
-            upload(os.path.join(self.local, name), self.out, name)
+            upload(os.path.join(self.local.name, name), self.out, name)
 
     def close(self) -> None:
         if self.local is not None:
-            self._remove()
+            self.local.cleanup()
 
 
-def staging_folder(work_dir: str, output: str, rank: int) -> str:
-    """The local folder of task `rank` of the run writing `output`: the same for every run of that output."""
-    digest = hashlib.blake2b(output.encode(), digest_size=6).hexdigest()
-    return os.path.join(work_dir, f"meco-task{rank:05d}-{digest}")
+def remove_orphans(work_dir: str) -> None:
+    """Remove the staging folders of this user's meco tasks on this host whose process is gone."""
+    host, uid = socket.gethostname(), os.getuid()
+    for entry in os.scandir(work_dir):
+        found = STAGING_FOLDER.fullmatch(entry.name)
+        if not found or found["host"] != host or not entry.is_dir(follow_symlinks=False):
+            continue
+        if entry.stat(follow_symlinks=False).st_uid == uid and not alive(int(found["pid"])):
+            logger.warning(f"removing {entry.path}, left by a killed meco task")
+            shutil.rmtree(entry.path, ignore_errors=True)  # another task may be removing it too
 
 
 def upload(local_path: str, out: DataFolder, name: str) -> None:
