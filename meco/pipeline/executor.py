@@ -31,12 +31,29 @@ class TaskFailed(MecoError, RuntimeError):
 
 
 class NamedStage:
-    """A datatrove executor that names its stage in messages."""
+    """A datatrove executor that names its stage, a failed task and the task's log in messages."""
 
     @property
     def stage(self) -> str:
         """The last part of the stage's logging folder (`tokenize`, `manifest`)."""
         return self.logging_dir.path.rstrip("/").rsplit("/", 1)[-1]
+
+    def task_log(self, rank: int) -> str:
+        return self.logging_dir.resolve_paths(f"logs/task_{rank:05d}.log")
+
+    def failure(self, rank: int, what: str) -> str:
+        return f"{self.stage} task {rank} {what}; its log: {self.task_log(rank)}"
+
+
+def killed_by(signum: int, sigkill_hint: str) -> str:
+    """What a task killed by signal `signum` is said to have met; for SIGKILL (the out-of-memory killer's),
+    `sigkill_hint` says how to give each task more memory."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:  # a signal without a name (a real-time one)
+        name = str(signum)
+    hint = f" (the out-of-memory killer sends SIGKILL: {sigkill_hint})" if signum == signal.SIGKILL else ""
+    return f"was killed by signal {name}{hint}"
 
 
 class WatchedLocalExecutor(NamedStage, LocalPipelineExecutor):
@@ -63,9 +80,6 @@ class WatchedLocalExecutor(NamedStage, LocalPipelineExecutor):
         logger.success(stats.get_repr(f"All {self.local_tasks} tasks"))
         return stats
 
-    def task_log(self, rank: int) -> str:
-        return self.logging_dir.resolve_paths(f"logs/task_{rank:05d}.log")
-
     def _run_here(self, ranks: list[int]) -> list[PipelineStats]:
         pipeline, stats = self.pipeline, []
         for rank in ranks:
@@ -73,7 +87,7 @@ class WatchedLocalExecutor(NamedStage, LocalPipelineExecutor):
             try:
                 stats.append(self._run_for_rank(rank))
             except Exception as e:
-                raise TaskFailed(self._failure(rank, f"failed: {type(e).__name__}: {e}")) from e
+                raise TaskFailed(self.failure(rank, f"failed: {type(e).__name__}: {e}")) from e
         self.pipeline = pipeline
         return stats
 
@@ -107,7 +121,7 @@ class WatchedLocalExecutor(NamedStage, LocalPipelineExecutor):
                     if isinstance(outcome, PipelineStats):
                         stats.append(outcome)
                     else:
-                        logger.error(self._failure(task.rank, outcome))
+                        logger.error(self.failure(task.rank, outcome))
                         failures.append((task.rank, outcome))
         finally:
             for task in running.values():  # only on an interrupt (Ctrl-C) or a bug here: leave no orphans
@@ -116,11 +130,8 @@ class WatchedLocalExecutor(NamedStage, LocalPipelineExecutor):
         if failures:
             rank, outcome = failures[0]
             more = f" ({len(failures) - 1} more failed tasks: {[r for r, _ in failures[1:]]})" if failures[1:] else ""
-            raise TaskFailed(self._failure(rank, outcome) + more)
+            raise TaskFailed(self.failure(rank, outcome) + more)
         return stats
-
-    def _failure(self, rank: int, what: str) -> str:
-        return f"{self.stage} task {rank} {what}; its log: {self.task_log(rank)}"
 
 
 class _Task:
@@ -148,12 +159,7 @@ class _Task:
         if self.result is not None and self.result[0] == "error":
             return f"failed: {self.result[1]}"
         if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = str(-code)
-            hint = " (the out-of-memory killer sends SIGKILL: fewer --workers need less memory)" if -code == 9 else ""
-            return f"was killed by signal {name}{hint}"
+            return killed_by(-code, "fewer --workers need less memory")
         return f"exited with code {code} without a result"
 
 

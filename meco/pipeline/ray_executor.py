@@ -18,7 +18,6 @@ topic model, the output) mean what they mean on the command line.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 
@@ -27,7 +26,7 @@ from datatrove.utils.logging import logger
 from datatrove.utils.stats import PipelineStats
 
 from ..errors import MecoError, OptionError
-from .executor import NamedStage, TaskFailed
+from .executor import NamedStage, TaskFailed, killed_by
 
 
 class RayMissing(MecoError, ImportError):
@@ -117,11 +116,10 @@ class RayExecutor(NamedStage, RayPipelineExecutor):
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
         if os.WIFSIGNALED(status):
-            name = signal.Signals(os.WTERMSIG(status)).name
-            hint = " (the out-of-memory killer sends SIGKILL: more --ray-mem-per-cpu-gb puts fewer tasks on a node)"
-            problem = f"{self.stage} task {rank} was killed by signal {name}{hint if name == 'SIGKILL' else ''}"
+            hint = "more --ray-mem-per-cpu-gb puts fewer tasks on a node"
+            problem = self.failure(rank, killed_by(os.WTERMSIG(status), hint))
         elif os.WEXITSTATUS(status):
-            problem = f"{self.stage} task {rank} failed; its log: {self.logging_dir.resolve_paths(f'logs/task_{rank:05d}.log')}"
+            problem = self.failure(rank, "failed")
         else:
             return PipelineStats()
         print(problem, file=sys.stderr, flush=True)  # Ray shows it in the driver's output
