@@ -10,6 +10,8 @@ from ..tokenizer import DEFAULT_TOKENIZER
 # and an installed package has no business reading files of the folder it was installed from.
 DEFAULT_INPUT = "data_samples"
 
+TRANSIENT = ("output", "workers", "batch_size", "work_dir", "tokenizer_cache_mib")  # where and how fast, not what
+
 
 @dataclass
 class PrepareConfig:
@@ -43,12 +45,6 @@ class PrepareConfig:
     def shaping(self) -> dict:
         """The settings that decide the output bytes; a resume must match them."""
         settings = asdict(self)
-        for transient in (
-            "output",
-            "workers",
-            "batch_size",
-            "work_dir",
-            "tokenizer_cache_mib",
-        ):  # where and how fast, not what
+        for transient in TRANSIENT:
             settings.pop(transient)
         return settings
